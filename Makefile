@@ -1,0 +1,88 @@
+# crest - checkpoint/restore for Linux processes.
+#   make          build libcrest, the crest CLI
+#   make check    build (also with ASan/UBSan) and run every test
+#   make demo     dump a small counter program and show its image
+#   make bench    dump throughput beside this machine's limits
+# Missing Debian build dependencies are installed by scripts/deps.sh.
+
+CC      ?= cc
+BUILD   ?= build
+SAN     ?=
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wpointer-arith \
+           -Wcast-align -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+           -Wno-missing-field-initializers
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib -fno-strict-aliasing
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+LIBS    := -lxxhash -ljson-c -lzstd
+
+LIB_SRC := $(wildcard lib/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TARGET_SRC := $(wildcard tests/targets/*.c)
+TARGET_BIN := $(TARGET_SRC:tests/targets/%.c=$(BUILD)/targets/%)
+
+all: deps-ok $(BUILD)/crest $(BUILD)/libcrest.so
+
+.PHONY: all deps deps-ok check unit integration demo bench clean
+deps:
+	@scripts/deps.sh
+deps-ok:
+	@scripts/deps.sh --quiet
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/libcrest.a: $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(BUILD)/libcrest.so: $(LIB_OBJ) lib/libcrest.map
+	$(CC) -shared -Wl,--version-script=lib/libcrest.map -Wl,-soname,libcrest.so.0 $(LDFLAGS) -o $@ $(LIB_OBJ) $(LIBS)
+
+$(BUILD)/crest: $(CLI_OBJ) $(BUILD)/libcrest.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcrest.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcrest.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcrest.a -lcmocka $(LIBS)
+
+# Test targets are built without sanitizers: they are the processes crest dumps.
+build/targets/%: tests/targets/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -pthread $(if $(findstring static,$*),-static,)
+
+targets: $(TARGET_SRC:tests/targets/%.c=build/targets/%)
+
+unit: deps-ok $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# Everything, twice for the unit tests: plain and with ASan/UBSan.  The
+# integration tests drive the sanitizer build of the CLI against real
+# processes.
+check: deps-ok
+	$(MAKE) all targets
+	$(MAKE) unit
+	$(MAKE) BUILD=build/san SAN=1 build/san/crest unit
+	CREST=build/san/crest TARGETS=build/targets tests/integration/run.sh
+
+integration: all targets
+	CREST=$(BUILD)/crest TARGETS=build/targets tests/integration/run.sh
+
+demo: all targets
+	scripts/demo.sh
+
+bench: all targets
+	bench/bench.sh
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
