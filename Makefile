@@ -61,6 +61,11 @@ build/targets/%: tests/targets/%.c
 
 targets: $(TARGET_SRC:tests/targets/%.c=build/targets/%)
 
+BENCH_SRC := $(wildcard bench/*.c)
+build/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $< -pthread
+
 unit: deps-ok $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
@@ -79,7 +84,7 @@ integration: all targets
 demo: all targets
 	scripts/demo.sh
 
-bench: all targets
+bench: all targets $(BENCH_SRC:bench/%.c=build/bench/%)
 	bench/bench.sh
 
 clean:
