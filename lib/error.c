@@ -1,7 +1,6 @@
 /*
  * error.c - the error object and the log callback (docs/error-handling.md).
  */
-#define _GNU_SOURCE
 #include <time.h>
 #include <fcntl.h>
 #include "internal.h"

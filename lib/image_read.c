@@ -1,0 +1,253 @@
+/*
+ * image_read.c - opening an image: structure checks, format version and
+ * every checksum, before anything else looks at it.
+ */
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "image.h"
+
+static int corrupt(crest_error **err, const char *path, const char *what)
+{
+	return crest_err(err, EBADMSG, "image %s is damaged: %s; dump again or use another copy", path, what);
+}
+
+/* Walk the PT_NOTE segment and index every note. */
+static int parse_notes(crest_image *img, const Elf64_Phdr *np, crest_error **err)
+{
+	const uint8_t *p = img->map + np->p_offset, *end = p + np->p_filesz;
+	size_t cap = 0;
+	while (p < end) {
+		if ((size_t)(end - p) < sizeof(Elf64_Nhdr))
+			return corrupt(err, img->path, "a note header is cut short");
+		Elf64_Nhdr h;
+		memcpy(&h, p, sizeof(h));
+		size_t nsz = ALIGN_UP((size_t)h.n_namesz, 4), dsz = ALIGN_UP((size_t)h.n_descsz, 4);
+		if (nsz > (size_t)(end - p) - sizeof(h) || dsz > (size_t)(end - p) - sizeof(h) - nsz)
+			return corrupt(err, img->path, "a note runs past the note segment");
+		if (crest_grow(&img->notes, &cap, img->nnotes + 1, sizeof(img->notes[0])) < 0)
+			return crest_err(err, ENOMEM, "out of memory reading %s", img->path);
+		const char *owner = (const char *)p + sizeof(h);
+		if (h.n_namesz == 0 || owner[h.n_namesz - 1] != '\0')
+			return corrupt(err, img->path, "a note's owner name is not terminated");
+		img->notes[img->nnotes++] = (struct crest_note_ref){
+			.owner = owner,
+			.type = h.n_type,
+			.desc = p + sizeof(h) + nsz,
+			.len = h.n_descsz,
+		};
+		p += sizeof(h) + nsz + dsz;
+	}
+	return 0;
+}
+
+const struct crest_note_ref *crest_image_find(const crest_image *img, const char *owner, uint32_t type)
+{
+	for (size_t i = 0; i < img->nnotes; i++)
+		if (img->notes[i].type == type && !strcmp(img->notes[i].owner, owner))
+			return &img->notes[i];
+	return NULL;
+}
+
+int crest_table_view(const struct crest_note_ref *n, uint32_t min_entsize, struct crest_table_view *tv,
+		     crest_error **err)
+{
+	struct crest_table_hdr h;
+	if (n->len < sizeof(h))
+		return crest_err(err, EBADMSG, "crest note %#x is too short", n->type);
+	memcpy(&h, n->desc, sizeof(h));
+	uint64_t need = sizeof(h) + (uint64_t)h.entsize * h.count + h.strtab_size;
+	if (h.entsize < min_entsize || need > n->len)
+		return crest_err(err, EBADMSG, "crest note %#x has a bad table layout (entsize %u, count %u)", n->type,
+				 h.entsize, h.count);
+	tv->entsize = h.entsize;
+	tv->count = h.count;
+	tv->ents = n->desc + sizeof(h);
+	tv->str = (const char *)tv->ents + (size_t)h.entsize * h.count;
+	tv->strsz = h.strtab_size;
+	if (tv->strsz && tv->str[tv->strsz - 1] != '\0')
+		return crest_err(err, EBADMSG, "crest note %#x: string table not terminated", n->type);
+	return 0;
+}
+
+const char *crest_table_string(const struct crest_table_view *tv, uint32_t off)
+{
+	return off < tv->strsz ? tv->str + off : "";
+}
+
+/* Check the checksum note against the file. */
+static int verify(crest_image *img, crest_error **err)
+{
+	const struct crest_note_ref *cn = &img->notes[img->nnotes - 1];
+	if (cn->type != CREST_NT_CHECKSUM || strcmp(cn->owner, CREST_NOTE_OWNER))
+		return corrupt(err, img->path, "the checksum note is missing (the file may be cut short)");
+	size_t nseg = img->phnum - 1;
+	if (cn->len != sizeof(struct crest_checksum) + 8 * nseg + 8)
+		return corrupt(err, img->path, "the checksum note does not match the number of segments");
+	struct crest_checksum ck;
+	memcpy(&ck, cn->desc, sizeof(ck));
+	uint64_t self;
+	memcpy(&self, cn->desc + cn->len - 8, 8);
+	if (XXH3_64bits(cn->desc, cn->len - 8) != self)
+		return corrupt(err, img->path, "checksum mismatch in the checksum note");
+	if (ck.algo != CREST_CSUM_XXH3_64 || ck.nseg != nseg)
+		return corrupt(err, img->path, "unknown checksum algorithm or segment count");
+	uint64_t cn_off = (uint64_t)((const uint8_t *)cn->desc - img->map) - sizeof(Elf64_Nhdr) -
+			  ALIGN_UP(sizeof(CREST_NOTE_OWNER), 4);
+	if (ck.head_len != cn_off)
+		return corrupt(err, img->path, "the checksum note is not where its header says");
+	if (XXH3_64bits(img->map, ck.head_len) != ck.head_hash)
+		return corrupt(err, img->path, "checksum mismatch in the headers or notes");
+	for (size_t i = 0; i < nseg; i++) {
+		const Elf64_Phdr *p = &img->ph[1 + i];
+		uint64_t h;
+		memcpy(&h, cn->desc + sizeof(ck) + 8 * i, 8);
+		if (XXH3_64bits(img->map + p->p_offset, p->p_filesz) != h) {
+			char what[160];
+			snprintf(what, sizeof(what), "checksum mismatch in the memory of %#lx-%#lx (segment %zu)",
+				 (unsigned long)p->p_vaddr, (unsigned long)(p->p_vaddr + p->p_memsz), i);
+			return corrupt(err, img->path, what);
+		}
+	}
+	return 0;
+}
+
+int crest_image_open(crest_ctx *ctx, const char *path, crest_image **out, crest_error **err)
+{
+	struct stat st;
+	cleanup_free char *file = NULL;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (asprintf(&file, "%s/%s", path, CREST_IMAGE_FILE) < 0)
+			return crest_err(err, ENOMEM, "out of memory");
+	} else {
+		file = strdup(path);
+		if (!file)
+			return crest_err(err, ENOMEM, "out of memory");
+	}
+	crest_image *img = calloc(1, sizeof(*img));
+	if (!img)
+		return crest_err(err, ENOMEM, "out of memory");
+	img->ctx = ctx;
+	img->fd = -1;
+	img->path = steal_ptr(file);
+	int ret;
+	img->fd = open(img->path, O_RDONLY | O_CLOEXEC);
+	if (img->fd < 0) {
+		ret = errno == ENOENT
+			      ? crest_err(err, ENOENT, "no image at %s (expected %s inside the directory given to crest dump -o)",
+					  img->path, CREST_IMAGE_FILE)
+			      : crest_err_sys(err, errno, "cannot open image %s", img->path);
+		goto fail;
+	}
+	if (fstat(img->fd, &st) < 0) {
+		ret = crest_err_sys(err, errno, "fstat of %s", img->path);
+		goto fail;
+	}
+	img->size = (size_t)st.st_size;
+	if (img->size < sizeof(Elf64_Ehdr)) {
+		ret = corrupt(err, img->path, "the file is too short to be an image (truncated?)");
+		goto fail;
+	}
+	void *m = mmap(NULL, img->size, PROT_READ, MAP_PRIVATE, img->fd, 0);
+	if (m == MAP_FAILED) {
+		ret = crest_err_sys(err, errno, "cannot map image %s", img->path);
+		goto fail;
+	}
+	img->map = m;
+	img->eh = (const Elf64_Ehdr *)img->map;
+	const Elf64_Ehdr *eh = img->eh;
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_type != ET_CORE) {
+		ret = crest_err(err, EINVAL, "%s is not an ELF64 core file, so not a crest image", img->path);
+		goto fail;
+	}
+	if (eh->e_machine != EM_X86_64) {
+		ret = crest_err(err, EINVAL, "%s was written for another architecture (e_machine %u); this crest reads x86-64 images",
+				img->path, eh->e_machine);
+		goto fail;
+	}
+	img->phnum = eh->e_phnum;
+	if (eh->e_phnum == PN_XNUM) {
+		if (eh->e_shoff + sizeof(Elf64_Shdr) > img->size) {
+			ret = corrupt(err, img->path, "the section header is past the end of the file");
+			goto fail;
+		}
+		const Elf64_Shdr *sh = (const Elf64_Shdr *)(img->map + eh->e_shoff);
+		img->phnum = sh->sh_info;
+	}
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || img->phnum < 1 ||
+	    eh->e_phoff + img->phnum * sizeof(Elf64_Phdr) > img->size) {
+		ret = corrupt(err, img->path, "the program headers are cut short or malformed");
+		goto fail;
+	}
+	img->ph = (const Elf64_Phdr *)(img->map + eh->e_phoff);
+	for (size_t i = 0; i < img->phnum; i++) {
+		const Elf64_Phdr *p = &img->ph[i];
+		if (p->p_offset > img->size || p->p_filesz > img->size - p->p_offset) {
+			char what[128];
+			snprintf(what, sizeof(what), "the file is truncated: it has %zu bytes, segment %zu needs %lu",
+				 img->size, i, (unsigned long)(p->p_offset + p->p_filesz));
+			ret = corrupt(err, img->path, what);
+			goto fail;
+		}
+		if (i > 0 && p->p_type != PT_LOAD) {
+			ret = corrupt(err, img->path, "unexpected program header type");
+			goto fail;
+		}
+	}
+	if (img->ph[0].p_type != PT_NOTE) {
+		ret = corrupt(err, img->path, "the first program header is not the notes");
+		goto fail;
+	}
+	ret = parse_notes(img, &img->ph[0], err);
+	if (ret < 0)
+		goto fail;
+	const struct crest_note_ref *mn = crest_image_find(img, CREST_NOTE_OWNER, CREST_NT_META);
+	if (!mn) {
+		ret = crest_err(err, EINVAL, "%s is a core file but not a crest image (no CREST notes)", img->path);
+		goto fail;
+	}
+	/* The version comes before the checksum: a newer format may checksum differently. */
+	struct crest_table_view tv;
+	if (crest_table_view(mn, 4, &tv, NULL) < 0 || tv.count != 1) {
+		ret = corrupt(err, img->path, "the META note is malformed");
+		goto fail;
+	}
+	uint32_t ver;
+	memcpy(&ver, tv.ents, 4);
+	if (ver > CREST_IMAGE_VERSION) {
+		ret = crest_err(err, EPROTONOSUPPORT,
+				"image %s has format version %u, written by a newer crest; this crest (%s) reads up to version %u: upgrade crest",
+				img->path, ver, CREST_VERSION_STRING, CREST_IMAGE_VERSION);
+		goto fail;
+	}
+	if (tv.entsize < sizeof(struct crest_meta)) {
+		ret = corrupt(err, img->path, "the META note is too short");
+		goto fail;
+	}
+	ret = verify(img, err);
+	if (ret < 0)
+		goto fail;
+	memcpy(&img->meta, tv.ents, sizeof(img->meta));
+	img->meta_str = tv.str;
+	img->meta_strsz = tv.strsz;
+	*out = img;
+	return 0;
+fail:
+	crest_image_close(img);
+	return ret;
+}
+
+void crest_image_close(crest_image *img)
+{
+	if (!img)
+		return;
+	if (img->map)
+		munmap((void *)img->map, img->size);
+	if (img->fd >= 0)
+		close(img->fd);
+	free(img->notes);
+	free(img->path);
+	free(img);
+}
