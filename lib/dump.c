@@ -181,7 +181,7 @@ static uint64_t xcr0_of(const struct crest_thread_rec *t)
 {
 	uint64_t x = 0;
 	if (t->xstate_len >= 480)
-		memcpy(&x, t->xstate + 464 + 8, 8); /* fx_sw_bytes.xfeatures */
+		memcpy(&x, t->xstate + 464, 8); /* ptrace/core layout: XCR0 in sw_reserved[0] */
 	return x;
 }
 
@@ -197,7 +197,8 @@ struct dump_state {
 	struct crest_notes nb;
 };
 
-static void build_notes(struct dump_state *ds, uint64_t frozen_at_real)
+/* Returns the offset of the META entry in ds->nb, to patch frozen_ns later. */
+static size_t build_notes(struct dump_state *ds, uint64_t frozen_at_real)
 {
 	struct crest_notes *nb = &ds->nb;
 	struct crest_proc_rec *pr = &ds->pr;
@@ -205,6 +206,8 @@ static void build_notes(struct dump_state *ds, uint64_t frozen_at_real)
 	struct utsname un;
 	uname(&un);
 
+	size_t meta_off = nb->len + sizeof(Elf64_Nhdr) + ALIGN_UP(sizeof(CREST_NOTE_OWNER), 4) +
+			  sizeof(struct crest_table_hdr);
 	crest_table_init(&t, sizeof(struct crest_meta));
 	struct crest_meta *m = crest_table_add(&t);
 	m->image_version = CREST_IMAGE_VERSION;
@@ -292,6 +295,7 @@ static void build_notes(struct dump_state *ds, uint64_t frozen_at_real)
 			crest_notes_add_table(nb, CREST_NT_SIGQUEUE, &t);
 		}
 	}
+	return meta_off;
 }
 
 /* Ranges for crest_infect_prepare(): executable, and private writable
@@ -344,8 +348,10 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 	size_t nthreads = 0;           /* the freezer forgets its threads when it lets go */
 	struct crest_layout lay = {0};
 	ret = open_output(o->dir, &dfd, &fd, &tmpfile, err);
-	if (ret < 0)
+	if (ret < 0) {
+		ret = crest_err_wrap(err, ret, "cannot dump pid %d", pid);
 		goto out;
+	}
 
 	struct timespec real;
 	clock_gettime(CLOCK_REALTIME, &real);
@@ -375,11 +381,11 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 	STEP(crest_mem_classify(ctx, pid, &ds.vmas, ds.ents, err));
 	STEP(infect_prepare(&ds, err));
 	STEP(crest_collect_in_target(ctx, &ds.fz, ds.th, &ds.pr, err));
-	STEP(crest_infect_release_scratch(&ds.fz, err));
+	STEP(crest_infect_finish(&ds.fz, err));
 	STEP(crest_collect_fds(ctx, pid, o->flags & CREST_DUMP_SKIP_UNSUPPORTED, &ds.pr, err));
 	STEP(crest_mem_scan(ctx, pid, &ds.vmas, ds.ents, &ds.plan, err));
 
-	build_notes(&ds, (uint64_t)real.tv_sec * 1000000000ull + (uint64_t)real.tv_nsec);
+	size_t meta_off = build_notes(&ds, (uint64_t)real.tv_sec * 1000000000ull + (uint64_t)real.tv_nsec);
 	crest_image_layout(&lay, &ds.nb, &ds.plan, ctx->page_size);
 
 	/* A clear error before copying a byte if the image cannot fit; a
@@ -407,6 +413,9 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 		if (ret < 0)
 			goto out;
 	}
+	uint64_t fns = frozen ? crest_now_ns() - ds.fz.frozen_at_ns : frozen_ns;
+	if (!ds.nb.err)
+		memcpy(ds.nb.buf + meta_off + offsetof(struct crest_meta, frozen_ns), &fns, sizeof(fns));
 	ret = crest_image_write_head(fd, &lay, &ds.nb, &ds.plan, ctx->page_size, err);
 	if (ret < 0)
 		goto out;

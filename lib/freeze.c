@@ -180,32 +180,37 @@ static void resume_regs(struct user_regs_struct *r)
 	r->orig_rax = (unsigned long)-1;
 }
 
-int crest_infect_release_scratch(struct crest_freezer *fz, crest_error **err)
+int crest_infect_finish(struct crest_freezer *fz, crest_error **err)
 {
-	if (!fz->inf.scratch_taken)
-		return 0;
-	int r = crest_target_write(fz, fz->inf.scratch, fz->inf.scratch_saved, sizeof(fz->inf.scratch_saved));
-	if (r < 0)
-		return crest_err_sys(err, -r, "pid %d: restoring crest's scratch memory at %#lx", fz->pid,
-				     (unsigned long)fz->inf.scratch);
-	fz->inf.scratch_taken = false;
-	return 0;
+	int ret = 0;
+	if (fz->inf.scratch_taken) {
+		int r = crest_target_write(fz, fz->inf.scratch, fz->inf.scratch_saved, sizeof(fz->inf.scratch_saved));
+		if (r < 0)
+			ret = crest_err_sys(err, -r, "pid %d: restoring crest's scratch memory at %#lx", fz->pid,
+					    (unsigned long)fz->inf.scratch);
+		else
+			fz->inf.scratch_taken = false;
+	}
+	for (size_t i = 0; i < fz->n; i++) {
+		struct crest_frozen_thread *t = &fz->t[i];
+		if (!t->dirty)
+			continue;
+		struct user_regs_struct r = t->saved_regs;
+		resume_regs(&r);
+		if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) < 0 && !ret)
+			ret = crest_err_sys(err, errno, "pid %d: restoring registers of thread %d", fz->pid, t->tid);
+		if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &t->saved_sigmask) < 0 && !ret)
+			ret = crest_err_sys(err, errno, "pid %d: restoring signal mask of thread %d", fz->pid, t->tid);
+		t->dirty = false;
+	}
+	return ret;
 }
 
 int crest_thaw(crest_ctx *ctx, struct crest_freezer *fz, crest_error **err)
 {
-	int ret = crest_infect_release_scratch(fz, err);
+	int ret = crest_infect_finish(fz, err);
 	for (size_t i = 0; i < fz->n; i++) {
 		struct crest_frozen_thread *t = &fz->t[i];
-		if (t->dirty) {
-			struct user_regs_struct r = t->saved_regs;
-			resume_regs(&r);
-			if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) < 0 && !ret)
-				ret = crest_err_sys(err, errno, "pid %d: restoring registers of thread %d", fz->pid, t->tid);
-			if (ptrace(PTRACE_SETSIGMASK, t->tid, (void *)8, &t->saved_sigmask) < 0 && !ret)
-				ret = crest_err_sys(err, errno, "pid %d: restoring signal mask of thread %d", fz->pid, t->tid);
-			t->dirty = false;
-		}
 		if (ptrace(PTRACE_DETACH, t->tid, 0, 0) < 0 && errno != ESRCH && !ret)
 			ret = crest_err_sys(err, errno, "pid %d: detaching thread %d", fz->pid, t->tid);
 	}
@@ -223,12 +228,18 @@ int crest_thaw(crest_ctx *ctx, struct crest_freezer *fz, crest_error **err)
 void crest_freeze_kill(crest_ctx *ctx, struct crest_freezer *fz)
 {
 	kill(fz->pid, SIGKILL);
-	for (size_t i = 0; i < fz->n; i++) {
-		int st;
-		/* The tracer sees each thread's exit; collect it so no ptrace
-		 * state stays behind.  The real parent still reaps the leader. */
-		while (waitpid(fz->t[i].tid, &st, __WALL) < 0 && errno == EINTR)
-			;
+	/* The tracer sees each thread's exit; collect them so no ptrace state
+	 * stays behind.  The kernel reports the leader only after all other
+	 * threads are gone, so it comes last.  The real parent still reaps
+	 * the process. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < fz->n; i++) {
+			if ((fz->t[i].tid == fz->pid) != (pass == 1))
+				continue;
+			int st;
+			while (waitpid(fz->t[i].tid, &st, __WALL) < 0 && errno == EINTR)
+				;
+		}
 	}
 	log_debug(ctx, "killed pid %d", fz->pid);
 	free(fz->t);

@@ -85,10 +85,15 @@ int crest_infect_prepare(crest_ctx *ctx, struct crest_freezer *fz, const uint64_
 			 size_t nranges, uint64_t vdso_start, uint64_t vdso_end,
 			 const uint64_t *writable_ranges, size_t nwritable, crest_error **err);
 
-/* Put the scratch memory back (before the target's memory is copied, so
- * the image holds the original bytes).  Registers stay as they are until
- * crest_thaw(). */
-int crest_infect_release_scratch(struct crest_freezer *fz, crest_error **err);
+/*
+ * End the in-target work: put the scratch memory back (before the target's
+ * memory is copied, so the image holds the original bytes) and give every
+ * thread that ran system calls its registers (with any interrupted system
+ * call set up to restart, as the kernel would) and signal mask back.  The
+ * threads stay stopped.  Done as early as possible: if crest dies after
+ * this, the kernel detaches and the target goes on unharmed.
+ */
+int crest_infect_finish(struct crest_freezer *fz, crest_error **err);
 
 /* Read/write target memory (through /proc/PID/mem, which also reaches
  * pages the target cannot access itself).  Return 0 or -errno. */

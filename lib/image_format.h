@@ -59,7 +59,7 @@ struct crest_meta {
 	uint64_t xcr0;            /* features enabled in the XSAVE area (from the first thread) */
 	uint32_t xsave_size;      /* size of each NT_X86_XSTATE note */
 	uint32_t flags;           /* CREST_META_* */
-	uint64_t frozen_ns;       /* informational: time the dump kept the target stopped (0 if unknown when written) */
+	uint64_t frozen_ns;       /* informational: how long the target had been stopped when the headers were written */
 	uint32_t crest_version;   /* str: crest version that wrote it */
 	uint32_t hostname;        /* str */
 	uint32_t kernel_release;  /* str: uname -r */
