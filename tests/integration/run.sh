@@ -1,0 +1,766 @@
+#!/usr/bin/env bash
+# Integration tests: crest against real processes.
+#
+#   CREST=build/crest TARGETS=build/targets tests/integration/run.sh [CASE...]
+#
+# Each test case is a function t_NAME, run in a subshell of its own; it
+# fails by calling `fail REASON`, which ends the subshell.  Targets a case
+# starts and tmpfs it mounts are recorded and cleaned up when it ends.  The
+# last line of output is "N passed, M failed"; the exit status is non-zero
+# if anything failed.  A case that cannot run here (missing tool or
+# capability) fails and says why.
+set -u
+
+: "${CREST:?set CREST to the crest binary}"
+: "${TARGETS:?set TARGETS to the directory of built test targets}"
+CREST=$(realpath -- "$CREST") || exit 2
+TARGETS=$(realpath -- "$TARGETS") || exit 2
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3) || PY=python3
+GDB_PYTHON=/usr/bin/python3.11
+READY_TIMEOUT=5      # seconds to wait for a target's "ready"
+CMD_TIMEOUT=30       # seconds any single crest or gdb run may take
+
+TMP=$(mktemp -d /tmp/crest-it.XXXXXX) || exit 2
+# Let an unprivileged crest (bad_perm) reach its output directory.
+chmod 711 "$TMP"
+
+# ---- cleanup -------------------------------------------------------------
+
+# Kill the targets and unmount the file systems a case recorded.
+cleanup_case_dir() {
+	local cdir=$1 p m
+	if [ -f "$cdir/pids" ]; then
+		while read -r p; do
+			kill -KILL "$p" 2>/dev/null
+		done <"$cdir/pids"
+		while read -r p; do
+			wait "$p" 2>/dev/null
+		done <"$cdir/pids"
+		# Reaped: never kill these numbers again.
+		mv -f "$cdir/pids" "$cdir/pids.done"
+	fi
+	if [ -f "$cdir/mounts" ]; then
+		while read -r m; do
+			umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+		done <"$cdir/mounts"
+	fi
+}
+
+cleanup_all() {
+	local d
+	for d in "$TMP"/case.*; do
+		[ -d "$d" ] && cleanup_case_dir "$d"
+	done
+	rm -rf "$TMP"
+}
+trap cleanup_all EXIT
+trap 'exit 130' INT TERM
+
+# ---- helpers used by the cases ------------------------------------------
+
+# fail REASON...: end the current case as failed.  Call it only at the top
+# level of a case (not inside $(...) or a pipeline).
+fail() {
+	printf '%s\n' "$*" >"$CASE_DIR/reason"
+	exit 1
+}
+
+# Only the last lines of a file, on one line, for failure messages.
+excerpt() {
+	if [ -s "$1" ]; then
+		tail -n "${2:-5}" "$1" | tr '\n' '|' | cut -c1-600
+	else
+		printf '(empty)'
+	fi
+}
+
+# spawn OUT PROG ARGS...: start a target in the background with fds above
+# 2 closed, stdout to OUT and stderr to OUT.err; sets TPID and records it
+# for cleanup; then waits for "ready" in OUT.
+spawn() {
+	local out=$1
+	shift
+	(
+		for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+		done
+		exec "$@"
+	) </dev/null >"$out" 2>"$out.err" &
+	TPID=$!
+	echo "$TPID" >>"$CASE_DIR/pids"
+	wait_ready "$out" "$TPID"
+}
+
+# State letter of a process (R, S, D, T, t, Z, ...), empty if gone.
+pstate() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	printf '%s' "${st%% *}"
+}
+
+wait_ready() {
+	local out=$1 pid=$2 i
+	for ((i = 0; i < READY_TIMEOUT * 20; i++)); do
+		grep -q ready "$out" 2>/dev/null && return 0
+		case $(pstate "$pid") in '' | Z)
+			fail "target $pid exited before ready: stdout $(excerpt "$out") stderr $(excerpt "$out.err")"
+			;;
+		esac
+		sleep 0.05
+	done
+	fail "target $pid not ready after ${READY_TIMEOUT}s: stdout $(excerpt "$out")"
+}
+
+# alive PID: running or sleeping normally (not stopped, traced, zombie, gone).
+alive() {
+	case $(pstate "$1") in R | S | D) return 0 ;; *) return 1 ;; esac
+}
+
+expect_alive() {
+	local s
+	s=$(pstate "$1")
+	case $s in
+	R | S | D) ;;
+	'') fail "$2: target $1 is gone" ;;
+	*) fail "$2: target $1 is in state $s, not running" ;;
+	esac
+}
+
+# Wait up to 5 s for our child PID to end; its exit status goes to WSTATUS.
+wait_exit() {
+	local pid=$1 i
+	for ((i = 0; i < 100; i++)); do
+		case $(pstate "$pid") in '' | Z) break ;; esac
+		sleep 0.05
+	done
+	case $(pstate "$pid") in
+	'' | Z) ;;
+	*) return 1 ;;
+	esac
+	wait "$pid"
+	WSTATUS=$?
+	return 0
+}
+
+# Lines in a file (for "still printing" checks).
+nlines() {
+	local n
+	n=$(wc -l <"$1" 2>/dev/null) || n=0
+	printf '%s' "$n"
+}
+
+# expect_progress FILE WHAT: FILE grows within 1 s.
+expect_progress() {
+	local before i
+	before=$(nlines "$1")
+	for ((i = 0; i < 20; i++)); do
+		sleep 0.05
+		[ "$(nlines "$1")" -gt "$before" ] && return 0
+	done
+	fail "$2: target output stopped growing (at $before lines)"
+}
+
+# crest ARGS...: run crest with a time limit; stdout in $CASE_DIR/out,
+# stderr in $CASE_DIR/err, status in RC.
+crest() {
+	local start=$SECONDS
+	timeout -k 5 "$CMD_TIMEOUT" "$CREST" "$@" >"$CASE_DIR/out" 2>"$CASE_DIR/err"
+	RC=$?
+	timed_out "$start" "crest $*"
+}
+
+# timed_out START WHAT: fail if the command that just ended with status RC
+# was stopped by `timeout -k 5` (124 after SIGTERM, 137 after SIGKILL).
+timed_out() {
+	if [ "$RC" -eq 124 ] || { [ "$RC" -eq 137 ] && [ $((SECONDS - $1)) -ge "$CMD_TIMEOUT" ]; }; then
+		fail "$2: hung, killed after ${CMD_TIMEOUT}s (status $RC): $(excerpt "$CASE_DIR/err")"
+	fi
+	return 0
+}
+
+# crest_ok ARGS...: crest must succeed.
+crest_ok() {
+	crest "$@"
+	[ "$RC" -eq 0 ] || fail "crest $* exited $RC: $(excerpt "$CASE_DIR/err")"
+}
+
+# dump_ok PID DIR [FLAGS...]: a successful dump with a sane image.
+dump_ok() {
+	local pid=$1 dir=$2
+	shift 2
+	crest_ok dump -p "$pid" -o "$dir" "$@"
+	[ -s "$dir/crest.core" ] || fail "dump of $pid succeeded but $dir/crest.core is missing or empty"
+	grep -q "dumped pid $pid" "$CASE_DIR/out" ||
+		fail "no 'dumped pid $pid' summary on stdout: $(excerpt "$CASE_DIR/out")"
+}
+
+# show_json DIR FILE: crest show --json into FILE.
+show_json() {
+	crest_ok show "$1" --json
+	cp "$CASE_DIR/out" "$2"
+}
+
+# jcheck CODE FILE [ARGS...]: run python CODE with `j` = the JSON in FILE,
+# `A` = ARGS and h() = int from a hex string or number; an assert that
+# fails ends the case with its message.
+JPY='
+import json, sys
+code = sys.argv[1]
+try:
+    with open(sys.argv[2]) as f:
+        j = json.load(f)
+except Exception as e:
+    print("show --json output is not JSON: %s" % e)
+    sys.exit(1)
+def h(x):
+    return int(x, 0) if isinstance(x, str) else int(x)
+try:
+    exec(code, {"j": j, "A": sys.argv[3:], "h": h})
+except AssertionError as e:
+    print("JSON check failed: %s" % e)
+    sys.exit(1)
+except Exception as e:
+    print("JSON check failed: %s: %s" % (type(e).__name__, e))
+    sys.exit(1)
+'
+jcheck() {
+	local code=$1 file=$2 msg
+	shift 2
+	msg=$("$PY" -c "$JPY" "$code" "$file" "$@" 2>&1) || fail "$msg"
+}
+
+# gdb_core PROGRAM CORE COMMANDS...: batch gdb; output in $CASE_DIR/gdb.
+gdb_core() {
+	local prog=$1 core=$2 c
+	local args=(-batch -nx -iex 'set debuginfod enabled off' -iex 'set pagination off')
+	shift 2
+	command -v gdb >/dev/null || fail "cannot run: gdb is not installed"
+	for c in "$@"; do
+		args+=(-ex "$c")
+	done
+	local start=$SECONDS
+	timeout -k 5 "$CMD_TIMEOUT" gdb "${args[@]}" "$prog" "$core" >"$CASE_DIR/gdb" 2>&1
+	RC=$?
+	timed_out "$start" "gdb on $core"
+}
+
+need() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || fail "cannot run: $t is not installed"
+	done
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || fail "cannot run: needs root ($1)"
+}
+
+# expect_refused PID DIR: the last crest run failed cleanly for PID.
+expect_refused() {
+	local pid=$1 dir=$2 first
+	[ "$RC" -ne 0 ] || fail "crest exited 0 for pid $pid"
+	first=$(head -n 1 "$CASE_DIR/err")
+	case $first in
+	"crest: "*) ;;
+	*) fail "stderr does not start with 'crest: ': $(excerpt "$CASE_DIR/err")" ;;
+	esac
+	grep -qE "(^|[^0-9])$pid([^0-9]|$)" "$CASE_DIR/err" ||
+		fail "message does not name pid $pid: $(excerpt "$CASE_DIR/err")"
+	[ ! -e "$dir/crest.core" ] || fail "$dir/crest.core left behind after a failed dump"
+}
+
+# A PID number no process uses.
+free_pid() {
+	local max p
+	max=$(cat /proc/sys/kernel/pid_max 2>/dev/null) || max=32768
+	for ((p = max - 1; p > 300; p--)); do
+		[ -e "/proc/$p" ] || {
+			printf '%s' "$p"
+			return 0
+		}
+	done
+	return 1
+}
+
+# mount_tmpfs DIR OPTIONS: mount a tmpfs, recorded for cleanup.
+mount_tmpfs() {
+	local dir=$1 opts=$2 msg
+	mkdir -p "$dir"
+	msg=$(mount -t tmpfs -o "$opts" none "$dir" 2>&1) ||
+		fail "cannot run: mount -t tmpfs -o $opts failed: $msg"
+	echo "$dir" >>"$CASE_DIR/mounts"
+}
+
+# ---- test cases ------------------------------------------------------------
+
+NOTES=(NT_PRSTATUS NT_PRPSINFO NT_AUXV NT_FILE NT_FPREGSET NT_X86_XSTATE NT_SIGINFO)
+
+# A static binary, left running: standard notes, gdb reads it, target goes on.
+t_static() {
+	local d=$CASE_DIR/img n prog=$TARGETS/counter_static
+	need readelf
+	spawn "$CASE_DIR/t.out" "$prog"
+	local pid=$TPID
+	dump_ok "$pid" "$d" --leave-running
+	readelf -n "$d/crest.core" >"$CASE_DIR/notes" 2>&1 ||
+		fail "readelf -n failed: $(excerpt "$CASE_DIR/notes")"
+	for n in "${NOTES[@]}"; do
+		grep -q "$n" "$CASE_DIR/notes" || fail "readelf -n shows no $n"
+	done
+	gdb_core "$prog" "$d/crest.core" bt 'print/x static_marker'
+	grep -q static_spin "$CASE_DIR/gdb" || fail "gdb backtrace lacks static_spin: $(excerpt "$CASE_DIR/gdb" 8)"
+	grep -q '= 0x5eed1234' "$CASE_DIR/gdb" || fail "gdb does not print static_marker = 0x5eed1234: $(excerpt "$CASE_DIR/gdb" 8)"
+	show_json "$d" "$CASE_DIR/j"
+	jcheck '
+pid = int(A[0])
+assert j["pid"] == pid, "pid %r != %d" % (j["pid"], pid)
+assert j["left_running"] is True, "left_running is %r" % j["left_running"]
+assert [t["tid"] for t in j["threads"]] == [pid], "threads %r" % [t["tid"] for t in j["threads"]]
+assert j["process"]["comm"] == "counter_static", "comm %r" % j["process"]["comm"]
+assert len(j["mappings"]) > 0, "no mappings"
+assert j["totals"]["stored"] > 0, "nothing stored"
+' "$CASE_DIR/j" "$pid"
+	expect_alive "$pid" "after dump --leave-running"
+	expect_progress "$CASE_DIR/t.out" "after dump --leave-running"
+}
+
+# 9 threads, default mode (target killed afterwards).
+t_threads8() {
+	local d=$CASE_DIR/img prog=$TARGETS/threads8 n tids
+	need readelf
+	spawn "$CASE_DIR/t.out" "$prog"
+	local pid=$TPID
+	tids=$(cd "/proc/$pid/task" && echo *)
+	dump_ok "$pid" "$d"
+	wait_exit "$pid" || fail "target still running ($(pstate "$pid")) after a default dump"
+	[ "$WSTATUS" -gt 128 ] || fail "target exited with status $WSTATUS, not killed by a signal"
+	n=$(readelf -n "$d/crest.core" | grep -c NT_PRSTATUS)
+	[ "$n" -eq 9 ] || fail "readelf -n shows $n NT_PRSTATUS notes, want 9"
+	gdb_core "$prog" "$d/crest.core" 'info threads' 'thread apply all bt' 'print/x magic_value'
+	n=$(grep -cE '^[* ] +[0-9]+ +(Thread|LWP|process) ' "$CASE_DIR/gdb")
+	[ "$n" -eq 9 ] || fail "gdb info threads lists $n threads, want 9: $(excerpt "$CASE_DIR/gdb" 12)"
+	n=$(grep -c 'in worker_loop' "$CASE_DIR/gdb")
+	[ "$n" -ge 8 ] || fail "worker_loop in $n backtraces, want 8: $(excerpt "$CASE_DIR/gdb" 12)"
+	grep -q '= 0x12345678abcdef' "$CASE_DIR/gdb" || fail "gdb does not print magic_value: $(excerpt "$CASE_DIR/gdb" 4)"
+	show_json "$d" "$CASE_DIR/j"
+	jcheck '
+pid = int(A[0]); want = sorted(int(t) for t in A[1].split())
+assert j["pid"] == pid, "pid %r != %d" % (j["pid"], pid)
+assert j["left_running"] is False, "left_running is %r" % j["left_running"]
+got = sorted(t["tid"] for t in j["threads"])
+assert got == want, "tids %r, want %r" % (got, want)
+' "$CASE_DIR/j" "$pid" "$tids"
+}
+
+# A python3 interpreter, left running.
+t_python() {
+	local d=$CASE_DIR/img
+	[ -x /usr/bin/python3 ] || fail "cannot run: /usr/bin/python3 is missing"
+	[ -x "$GDB_PYTHON" ] || fail "cannot run: $GDB_PYTHON is missing"
+	spawn "$CASE_DIR/t.out" /usr/bin/python3 -c '
+import os, sys, time
+print("pid=%d ready" % os.getpid(), flush=True)
+d = {}
+i = 0
+while True:
+    d[i % 1000] = str(i)
+    i += 1
+    if i % 100 == 0:
+        print("i=%d" % i, flush=True)
+    time.sleep(0.001)
+'
+	local pid=$TPID
+	dump_ok "$pid" "$d" --leave-running
+	show_json "$d" "$CASE_DIR/j"
+	jcheck '
+assert len(j["threads"]) >= 1, "no threads"
+assert j["process"]["comm"] == "python3", "comm %r" % j["process"]["comm"]
+' "$CASE_DIR/j"
+	gdb_core "$GDB_PYTHON" "$d/crest.core" bt
+	grep -qE '^#0 ' "$CASE_DIR/gdb" || fail "gdb shows no backtrace frame: $(excerpt "$CASE_DIR/gdb" 8)"
+	expect_alive "$pid" "after dump --leave-running"
+	expect_progress "$CASE_DIR/t.out" "after dump --leave-running"
+}
+
+last_count() {
+	grep '^count=' "$1" | tail -n 1 | cut -d= -f2
+}
+
+# Three dumps of a register-checking spinner: no register may change.
+t_leave_running_regs() {
+	local i c1 c2
+	spawn "$CASE_DIR/t.out" "$TARGETS/regcheck"
+	local pid=$TPID
+	for i in 1 2 3; do
+		dump_ok "$pid" "$CASE_DIR/img$i" --leave-running
+		expect_alive "$pid" "after dump $i"
+		sleep 0.2
+	done
+	sleep 1
+	if grep -q 'REGCHECK FAIL' "$CASE_DIR/t.out.err"; then
+		fail "$(excerpt "$CASE_DIR/t.out.err")"
+	fi
+	expect_alive "$pid" "1 s after the dumps"
+	c1=$(last_count "$CASE_DIR/t.out")
+	sleep 0.3
+	c2=$(last_count "$CASE_DIR/t.out")
+	if [ -z "$c1" ] || [ -z "$c2" ] || [ "$c2" -le "$c1" ]; then
+		fail "spin counter not advancing after the dumps ($c1 -> $c2)"
+	fi
+	grep -q 'REGCHECK FAIL' "$CASE_DIR/t.out.err" && fail "$(excerpt "$CASE_DIR/t.out.err")"
+	return 0
+}
+
+# Dumps while realtime signals fly: none lost, pending SIGUSR2 kept.
+t_leave_running_signals() {
+	local i
+	spawn "$CASE_DIR/t.out" "$TARGETS/sigcount"
+	local pid=$TPID
+	sleep 0.3
+	for i in 1 2; do
+		dump_ok "$pid" "$CASE_DIR/img$i" --leave-running
+		expect_alive "$pid" "after dump $i"
+		sleep 0.3
+	done
+	show_json "$CASE_DIR/img1" "$CASE_DIR/j"
+	jcheck '
+pid = int(A[0])
+main = [t for t in j["threads"] if t["tid"] == pid]
+assert len(main) == 1, "main thread %d not in threads" % pid
+assert len(j["threads"]) == 2, "%d threads, want 2" % len(j["threads"])
+shared = j["signals"]["shared_pending"]
+assert 12 in main[0]["pending"] or 12 in shared, \
+    "SIGUSR2 (12) not pending: thread %r, process %r" % (main[0]["pending"], shared)
+' "$CASE_DIR/j" "$pid"
+	expect_progress "$CASE_DIR/t.out" "after the dumps"
+	kill -TERM "$pid"
+	wait_exit "$pid" || fail "sigcount did not exit within 5 s of SIGTERM"
+	grep -q '^final ' "$CASE_DIR/t.out" || fail "no final line (status $WSTATUS): $(excerpt "$CASE_DIR/t.out" 2) $(excerpt "$CASE_DIR/t.out.err" 2)"
+	[ "$WSTATUS" -eq 0 ] || fail "sigcount exited $WSTATUS: $(grep '^final ' "$CASE_DIR/t.out")"
+	return 0
+}
+
+# syscall_of PID TID: the system call number a thread is blocked in.
+syscall_of() {
+	local s
+	s=$(cat "/proc/$1/task/$2/syscall" 2>/dev/null) || return 0
+	printf '%s' "${s%% *}"
+}
+
+# Threads blocked in nanosleep and futex: the image says so.
+t_syscall_state() {
+	local d=$CASE_DIR/img i wtid s
+	spawn "$CASE_DIR/t.out" "$TARGETS/sleeper"
+	local pid=$TPID
+	wtid=$(sed -n 's/.*waiter=\([0-9]*\).*/\1/p' "$CASE_DIR/t.out")
+	[ -n "$wtid" ] || fail "sleeper printed no waiter tid"
+	for ((i = 0; i < 100; i++)); do
+		s=$(syscall_of "$pid" "$pid")
+		[ "$s" = 230 ] || [ "$s" = 35 ] && break
+		sleep 0.05
+	done
+	[ "$s" = 230 ] || [ "$s" = 35 ] || fail "sleeper main thread not in nanosleep (syscall '$s')"
+	dump_ok "$pid" "$d" --leave-running
+	show_json "$d" "$CASE_DIR/j"
+	jcheck '
+pid = int(A[0]); wtid = int(A[1])
+th = {t["tid"]: t for t in j["threads"]}
+assert pid in th and wtid in th, "threads %r, want %d and %d" % (sorted(th), pid, wtid)
+m = th[pid]
+assert m["in_syscall"] is True, "main thread in_syscall %r" % m["in_syscall"]
+assert m["syscall_nr"] in (35, 230), "main thread syscall_nr %r, want 35 or 230" % m["syscall_nr"]
+w = th[wtid]
+assert w["in_syscall"] is True, "waiter in_syscall %r" % w["in_syscall"]
+assert w["syscall_nr"] == 202, "waiter syscall_nr %r, want 202 (futex)" % w["syscall_nr"]
+' "$CASE_DIR/j" "$pid" "$wtid"
+	sleep 0.3
+	expect_alive "$pid" "after dump --leave-running"
+	s=$(pstate "$pid")
+	[ "$s" = S ] || fail "sleeper main thread in state $s after the dump, want S"
+	s=$(pstate "$pid/task/$wtid")
+	[ "$s" = S ] || fail "waiter thread in state $s after the dump, want S"
+	[ ! -s "$CASE_DIR/t.out.err" ] || fail "sleeper noticed the dump: $(excerpt "$CASE_DIR/t.out.err")"
+}
+
+# An unsupported fd (pipe) refuses the dump unless --skip-unsupported.
+t_fds() {
+	local d=$CASE_DIR/img f=$CASE_DIR/data.bin line reg pr pw
+	head -c 20000 /dev/zero >"$f"
+	spawn "$CASE_DIR/t.out" "$TARGETS/fds" "$f"
+	local pid=$TPID
+	line=$(grep '^reg=' "$CASE_DIR/t.out")
+	reg=$(sed -n 's/^reg=\([0-9]*\) .*/\1/p' <<<"$line")
+	pr=$(sed -n 's/.* pipe=\([0-9]*\),.*/\1/p' <<<"$line")
+	pw=$(sed -n 's/.* pipe=[0-9]*,\([0-9]*\).*/\1/p' <<<"$line")
+	if [ -z "$reg" ] || [ -z "$pr" ] || [ -z "$pw" ]; then
+		fail "fds target printed '$line'"
+	fi
+
+	crest dump -p "$pid" -o "$d"
+	[ "$RC" -ne 0 ] || fail "dump with a pipe fd succeeded without --skip-unsupported"
+	case $(head -n 1 "$CASE_DIR/err") in
+	"crest: "*) ;;
+	*) fail "stderr does not start with 'crest: ': $(excerpt "$CASE_DIR/err")" ;;
+	esac
+	grep -qi pipe "$CASE_DIR/err" || fail "message does not mention the pipe: $(excerpt "$CASE_DIR/err")"
+	grep -qE "(^|[^0-9])($pr|$pw)([^0-9]|$)" "$CASE_DIR/err" ||
+		fail "message does not name fd $pr or $pw: $(excerpt "$CASE_DIR/err")"
+	[ ! -e "$d/crest.core" ] || fail "crest.core left behind after the refused dump"
+	expect_alive "$pid" "after the refused dump"
+
+	dump_ok "$pid" "$d" --skip-unsupported --leave-running
+	expect_alive "$pid" "after dump --skip-unsupported --leave-running"
+	show_json "$d" "$CASE_DIR/j"
+	jcheck '
+path = A[0]; reg = int(A[1]); pr = int(A[2]); pw = int(A[3])
+fds = {e["fd"]: e for e in j["fds"]}
+for fd in (reg, pr, pw):
+    assert fd in fds, "fd %d missing from fds %r" % (fd, sorted(fds))
+r = fds[reg]
+assert r["path"] == path, "fd %d path %r, want %r" % (reg, r["path"], path)
+assert h(r["pos"]) == 12345, "fd %d pos %r, want 12345" % (reg, r["pos"])
+assert r["supported"] is True, "regular file marked unsupported"
+assert str(r["kind"]).lower() in ("reg", "regular", "file"), "regular file has kind %r" % r["kind"]
+nulls = [e for e in j["fds"] if e["path"] == "/dev/null"]
+assert nulls, "no fd on /dev/null"
+assert all(str(e["kind"]).lower().startswith("ch") for e in nulls), \
+    "/dev/null kinds %r, want a character device" % [e["kind"] for e in nulls]
+assert all(e["supported"] is True for e in nulls), "/dev/null marked unsupported"
+for fd in (pr, pw):
+    assert fds[fd]["supported"] is False, "pipe fd %d has supported=%r" % (fd, fds[fd]["supported"])
+' "$CASE_DIR/j" "$f" "$reg" "$pr" "$pw"
+}
+
+# 4 GiB mapped, 10 MiB of it touched: only touched pages are stored.
+t_sparse() {
+	local d=$CASE_DIR/img size
+	spawn "$CASE_DIR/t.out" "$TARGETS/bigmem" 16 sparse
+	local pid=$TPID
+	dump_ok "$pid" "$d" --leave-running
+	size=$(stat -c %s "$d/crest.core")
+	[ "$size" -lt $((64 << 20)) ] || fail "image is $size bytes, want < 64 MiB"
+	show_json "$d" "$CASE_DIR/j"
+	jcheck '
+MiB = 1 << 20
+big = [m for m in j["mappings"] if h(m["end"]) - h(m["start"]) == 4096 * MiB]
+assert len(big) == 1, "no single 4 GiB mapping in the image"
+assert h(big[0]["mapped"]) == 4096 * MiB, "4 GiB mapping: mapped %r" % big[0]["mapped"]
+st = h(big[0]["stored"])
+assert 10 * MiB <= st < 64 * MiB, "4 GiB mapping: stored %d bytes, want 10 MiB (touched) .. 64 MiB" % st
+tot = h(j["totals"]["stored"])
+assert tot >= 26 * MiB, "totals.stored %d, want >= 26 MiB (16 MiB + 10 MiB touched)" % tot
+assert h(j["totals"]["mapped"]) >= 4096 * MiB, "totals.mapped %r < 4 GiB" % j["totals"]["mapped"]
+' "$CASE_DIR/j"
+	expect_alive "$pid" "after dump --leave-running"
+}
+
+# ---- bad input ---------------------------------------------------------
+
+t_bad_nopid() {
+	local d=$CASE_DIR/img pid
+	pid=$(free_pid) || fail "cannot run: no free pid found"
+	crest dump -p "$pid" -o "$d"
+	expect_refused "$pid" "$d"
+}
+
+t_bad_kthread() {
+	local d=$CASE_DIR/img comm
+	comm=$(cat /proc/2/comm 2>/dev/null)
+	[ "$comm" = kthreadd ] || fail "cannot run: pid 2 is '$comm', not kthreadd (pid namespace?)"
+	crest dump -p 2 -o "$d"
+	expect_refused 2 "$d"
+	[ "$(pstate 2)" != "" ] || fail "kthreadd is gone"
+}
+
+t_bad_self() {
+	local d=$CASE_DIR/img pid
+	local start=$SECONDS
+	# shellcheck disable=SC2016 # $$ and $1 are for the inner sh
+	timeout -k 5 "$CMD_TIMEOUT" sh -c 'echo $$ >"$2"; exec "$0" dump -p $$ -o "$1"' \
+		"$CREST" "$d" "$CASE_DIR/selfpid" >"$CASE_DIR/out" 2>"$CASE_DIR/err"
+	RC=$?
+	timed_out "$start" "crest dumping itself"
+	pid=$(cat "$CASE_DIR/selfpid")
+	expect_refused "$pid" "$d"
+}
+
+t_bad_zombie() {
+	local d=$CASE_DIR/img helper z="" i f st s pp
+	(
+		for fd in /proc/"$BASHPID"/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+		done
+		exec sh -c 'sleep 0 & exec sleep 30'
+	) </dev/null >/dev/null 2>&1 &
+	helper=$!
+	echo "$helper" >>"$CASE_DIR/pids"
+	for ((i = 0; i < 100; i++)); do
+		[ -n "$z" ] && break
+		sleep 0.05
+		[ "$(pstate "$helper")" = S ] || continue
+		for f in /proc/[0-9]*/stat; do
+			st=$(cat "$f" 2>/dev/null) || continue
+			st=${st##*) }
+			read -r s pp _ <<<"$st"
+			if [ "$s" = Z ] && [ "$pp" = "$helper" ]; then
+				z=${f#/proc/}
+				z=${z%/stat}
+				break
+			fi
+		done
+	done
+	[ -n "$z" ] || fail "cannot run: no zombie child of helper $helper appeared"
+	crest dump -p "$z" -o "$d"
+	expect_refused "$z" "$d"
+	[ "$(pstate "$z")" = Z ] || fail "zombie $z changed state to '$(pstate "$z")'"
+	expect_alive "$helper" "zombie's parent"
+}
+
+t_bad_perm() {
+	local d=$CASE_DIR/permdir
+	need_root "to run crest as another user"
+	need setpriv
+	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
+	local pid=$TPID
+	chmod 711 "$CASE_DIR"
+	mkdir "$d" || fail "cannot run: cannot make $d"
+	chown 65534:65534 "$d" || fail "cannot run: cannot give $d to nobody"
+	local start=$SECONDS
+	timeout -k 5 "$CMD_TIMEOUT" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$CREST" dump -p "$pid" -o "$d" >"$CASE_DIR/out" 2>"$CASE_DIR/err"
+	RC=$?
+	timed_out "$start" "crest as nobody"
+	grep -q 'setpriv:' "$CASE_DIR/err" && fail "cannot run: $(excerpt "$CASE_DIR/err")"
+	expect_refused "$pid" "$d"
+	grep -qiE 'permi|privilege' "$CASE_DIR/err" ||
+		fail "message does not say permission is missing: $(excerpt "$CASE_DIR/err")"
+	expect_alive "$pid" "after the refused dump"
+	expect_progress "$CASE_DIR/t.out" "after the refused dump"
+}
+
+t_bad_rodir() {
+	local d=$CASE_DIR/ro
+	need_root "to mount a tmpfs"
+	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
+	local pid=$TPID
+	mount_tmpfs "$d" ro,size=1m
+	crest dump -p "$pid" -o "$d"
+	expect_refused "$pid" "$d"
+	expect_alive "$pid" "after the refused dump"
+	expect_progress "$CASE_DIR/t.out" "after the refused dump"
+}
+
+t_bad_full() {
+	local d=$CASE_DIR/full left
+	need_root "to mount a tmpfs"
+	spawn "$CASE_DIR/t.out" "$TARGETS/bigmem" 8
+	local pid=$TPID
+	mount_tmpfs "$d" size=1m
+	crest dump -p "$pid" -o "$d"
+	expect_refused "$pid" "$d"
+	grep -qi space "$CASE_DIR/err" || fail "message does not mention space: $(excerpt "$CASE_DIR/err")"
+	left=$(find "$d" -mindepth 1 | head -n 5 | tr '\n' ' ')
+	[ -z "$left" ] || fail "files left in the full directory: $left"
+	expect_alive "$pid" "after the failed dump"
+}
+
+# ---- damaged images --------------------------------------------------------
+
+t_corrupt() {
+	local d=$CASE_DIR/img c=$CASE_DIR/flip t=$CASE_DIR/trunc off
+	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
+	local pid=$TPID
+	dump_ok "$pid" "$d"
+	crest_ok show "$d"
+	[ -s "$CASE_DIR/out" ] || fail "crest show printed nothing"
+	show_json "$d" "$CASE_DIR/j"
+	mkdir -p "$c" "$t"
+	cp "$d/crest.core" "$c/crest.core"
+	cp "$d/crest.core" "$t/crest.core"
+
+	# Flip one byte in the middle of the largest PT_LOAD segment.
+	off=$("$PY" - "$c/crest.core" 2>&1 <<'EOF'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    eh = f.read(64)
+    assert eh[:4] == b"\x7fELF"
+    phoff, = struct.unpack_from("<Q", eh, 32)
+    phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+    best = None
+    for i in range(phnum):
+        f.seek(phoff + i * phentsize)
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack("<IIQQQQ", f.read(40))
+        if p_type == 1 and p_filesz > 0 and (best is None or p_filesz > best[1]):
+            best = (p_offset, p_filesz)
+    off = best[0] + best[1] // 2
+    f.seek(off)
+    b = f.read(1)
+    f.seek(off)
+    f.write(bytes([b[0] ^ 0xff]))
+    print(off)
+EOF
+	) || fail "could not find a PT_LOAD segment to corrupt: $off"
+	crest show "$c"
+	[ "$RC" -ne 0 ] || fail "crest show accepted an image with byte $off flipped"
+	case $(head -n 1 "$CASE_DIR/err") in
+	"crest: "*) ;;
+	*) fail "stderr does not start with 'crest: ': $(excerpt "$CASE_DIR/err")" ;;
+	esac
+	grep -qi checksum "$CASE_DIR/err" || fail "no checksum error for a flipped byte: $(excerpt "$CASE_DIR/err")"
+
+	truncate -s $(($(stat -c %s "$t/crest.core") / 2)) "$t/crest.core"
+	crest show "$t"
+	[ "$RC" -ne 0 ] || fail "crest show accepted a truncated image"
+	case $(head -n 1 "$CASE_DIR/err") in
+	"crest: "*) ;;
+	*) fail "stderr does not start with 'crest: ' for a truncated image: $(excerpt "$CASE_DIR/err")" ;;
+	esac
+	crest show "$t" --json
+	[ "$RC" -ne 0 ] || fail "crest show --json accepted a truncated image"
+}
+
+# ---- runner ----------------------------------------------------------------
+
+CASES=(static threads8 python leave_running_regs leave_running_signals syscall_state
+	fds sparse bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
+[ $# -gt 0 ] && CASES=("$@")
+
+passed=0
+failed=0
+for name in "${CASES[@]}"; do
+	CASE_DIR=$TMP/case.$name
+	mkdir -p "$CASE_DIR"
+	if ! declare -F "t_$name" >/dev/null; then
+		echo "FAIL $name: no such test case"
+		failed=$((failed + 1))
+		continue
+	fi
+	[ -x "$CREST" ] || {
+		echo "FAIL $name: cannot run: $CREST is not executable"
+		failed=$((failed + 1))
+		continue
+	}
+	(
+		trap 'cleanup_case_dir "$CASE_DIR"' EXIT
+		"t_$name"
+	) >"$CASE_DIR/log" 2>&1
+	status=$?
+	if [ "$status" -eq 0 ] && [ ! -e "$CASE_DIR/reason" ]; then
+		echo "PASS $name"
+		passed=$((passed + 1))
+	else
+		if [ -s "$CASE_DIR/reason" ]; then
+			echo "FAIL $name: $(cat "$CASE_DIR/reason")"
+		else
+			echo "FAIL $name: exited $status: $(excerpt "$CASE_DIR/log")"
+		fi
+		failed=$((failed + 1))
+	fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
