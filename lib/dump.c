@@ -190,6 +190,7 @@ struct dump_state {
 	const struct crest_dump_opts *o;
 	struct crest_freezer fz;
 	struct crest_thread_rec *th;
+	size_t nthreads;                /* the freezer forgets its threads when it lets go */
 	struct crest_proc_rec pr;
 	struct crest_proc_vmas vmas;
 	struct crest_vma_entry *ents;
@@ -197,8 +198,7 @@ struct dump_state {
 	struct crest_notes nb;
 };
 
-/* Returns the offset of the META entry in ds->nb, to patch frozen_ns later. */
-static size_t build_notes(struct dump_state *ds, uint64_t frozen_at_real)
+static void build_notes(struct dump_state *ds, uint64_t frozen_at_real, uint64_t frozen_ns)
 {
 	struct crest_notes *nb = &ds->nb;
 	struct crest_proc_rec *pr = &ds->pr;
@@ -206,17 +206,16 @@ static size_t build_notes(struct dump_state *ds, uint64_t frozen_at_real)
 	struct utsname un;
 	uname(&un);
 
-	size_t meta_off = nb->len + sizeof(Elf64_Nhdr) + ALIGN_UP(sizeof(CREST_NOTE_OWNER), 4) +
-			  sizeof(struct crest_table_hdr);
 	crest_table_init(&t, sizeof(struct crest_meta));
 	struct crest_meta *m = crest_table_add(&t);
 	m->image_version = CREST_IMAGE_VERSION;
 	m->page_size = (uint32_t)ds->ctx->page_size;
 	m->created_ns = frozen_at_real;
-	m->pid = (uint32_t)ds->fz.pid;
-	m->nthreads = (uint32_t)ds->fz.n;
+	m->pid = ds->pr.p.pid;
+	m->nthreads = (uint32_t)ds->nthreads;
 	m->xcr0 = xcr0_of(&ds->th[0]);
 	m->xsave_size = (uint32_t)ds->th[0].xstate_len;
+	m->frozen_ns = frozen_ns;
 	m->flags = ((ds->o->flags & CREST_DUMP_LEAVE_RUNNING) ? CREST_META_LEFT_RUNNING : 0) |
 		   (pr->fds_skipped ? CREST_META_SKIPPED_FDS : 0);
 	m->crest_version = crest_table_str(&t, CREST_VERSION_STRING);
@@ -266,9 +265,12 @@ static size_t build_notes(struct dump_state *ds, uint64_t frozen_at_real)
 
 	/* Threads, leader first (gdb takes the first NT_PRSTATUS as the
 	 * current thread), each NT_PRSTATUS followed by its own notes. */
-	ssize_t li = crest_freeze_find(&ds->fz, ds->fz.pid);
-	for (size_t k = 0; k < ds->fz.n; k++) {
-		size_t i = k == 0 ? (size_t)li : (k <= (size_t)li ? k - 1 : k);
+	size_t li = 0;
+	for (size_t i = 0; i < ds->nthreads; i++)
+		if (ds->th[i].tid == (pid_t)ds->pr.p.pid)
+			li = i;
+	for (size_t k = 0; k < ds->nthreads; k++) {
+		size_t i = k == 0 ? li : (k <= li ? k - 1 : k);
 		const struct crest_thread_rec *tr = &ds->th[i];
 		add_prstatus(nb, tr, pr);
 		if (k == 0) {
@@ -295,7 +297,6 @@ static size_t build_notes(struct dump_state *ds, uint64_t frozen_at_real)
 			crest_notes_add_table(nb, CREST_NT_SIGQUEUE, &t);
 		}
 	}
-	return meta_off;
 }
 
 /* Ranges for crest_infect_prepare(): executable, and private writable
@@ -345,7 +346,6 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 	cleanup_close int fd = -1;
 	bool tmpfile = false, frozen = false, named = false;
 	uint64_t frozen_ns = 0, mem_ns = 0;
-	size_t nthreads = 0;           /* the freezer forgets its threads when it lets go */
 	struct crest_layout lay = {0};
 	ret = open_output(o->dir, &dfd, &fd, &tmpfile, err);
 	if (ret < 0) {
@@ -369,7 +369,7 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 			goto out;                   \
 		}                                   \
 	} while (0)
-	nthreads = ds.fz.n;
+	ds.nthreads = ds.fz.n;
 	STEP(crest_collect_threads(ctx, &ds.fz, &ds.th, err));
 	STEP(crest_collect_process(ctx, pid, &ds.pr, err));
 	STEP(crest_proc_read_vmas(pid, &ds.vmas, err));
@@ -385,21 +385,18 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 	STEP(crest_collect_fds(ctx, pid, o->flags & CREST_DUMP_SKIP_UNSUPPORTED, &ds.pr, err));
 	STEP(crest_mem_scan(ctx, pid, &ds.vmas, ds.ents, &ds.plan, err));
 
-	size_t meta_off = build_notes(&ds, (uint64_t)real.tv_sec * 1000000000ull + (uint64_t)real.tv_nsec);
-	crest_image_layout(&lay, &ds.nb, &ds.plan, ctx->page_size);
-
 	/* A clear error before copying a byte if the image cannot fit; a
 	 * write that still fails with ENOSPC is reported the same way. */
+	uint64_t need = (uint64_t)ctx->page_size + ds.plan.total + ds.plan.n * 64 + (1u << 20);
 	struct statvfs vfs;
-	if (fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < lay.file_size) {
+	if (fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < need) {
 		ret = crest_err(err, ENOSPC,
 				"no space left in %s for the image of pid %d (%.1f MiB needed, %.1f MiB free): free some space or choose another -o",
-				o->dir, pid, (double)lay.file_size / (1 << 20),
-				(double)vfs.f_bavail * vfs.f_frsize / (1 << 20));
+				o->dir, pid, (double)need / (1 << 20), (double)vfs.f_bavail * vfs.f_frsize / (1 << 20));
 		goto out;
 	}
 	uint64_t tm = crest_now_ns();
-	ret = crest_mem_copy(ctx, &ds.fz, fd, &ds.plan, o->cancel, err);
+	ret = crest_mem_copy(ctx, &ds.fz, fd, &ds.plan, ds.ents, ds.vmas.n, o->cancel, err);
 	if (ret == -ENOSPC || ret == -EDQUOT)
 		ret = crest_err_wrap(err, ret, "no space left in %s for the image of pid %d: free some space or choose another -o", o->dir, pid);
 	if (ret < 0)
@@ -413,9 +410,10 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 		if (ret < 0)
 			goto out;
 	}
-	uint64_t fns = frozen ? crest_now_ns() - ds.fz.frozen_at_ns : frozen_ns;
-	if (!ds.nb.err)
-		memcpy(ds.nb.buf + meta_off + offsetof(struct crest_meta, frozen_ns), &fns, sizeof(fns));
+	/* The notes describe what was stored, so they come after the copy. */
+	build_notes(&ds, (uint64_t)real.tv_sec * 1000000000ull + (uint64_t)real.tv_nsec,
+		    frozen ? crest_now_ns() - ds.fz.frozen_at_ns : frozen_ns);
+	crest_image_layout(&lay, &ds.nb, &ds.plan, ctx->page_size);
 	ret = crest_image_write_head(fd, &lay, &ds.nb, &ds.plan, ctx->page_size, err);
 	if (ret < 0)
 		goto out;
@@ -461,7 +459,7 @@ out:
 		stats->bytes_pages = ds.plan.total;
 		for (size_t i = 0; i < ds.vmas.n; i++)
 			stats->bytes_mapped += ds.vmas.v[i].end - ds.vmas.v[i].start;
-		stats->threads = (uint32_t)nthreads;
+		stats->threads = (uint32_t)ds.nthreads;
 		stats->mappings = (uint32_t)ds.vmas.n;
 		stats->fds = (uint32_t)ds.pr.nfds;
 		stats->fds_skipped = (uint32_t)ds.pr.fds_skipped;
@@ -470,7 +468,7 @@ out:
 	crest_mem_plan_free(&ds.plan);
 	free(ds.ents);
 	crest_proc_vmas_free(&ds.vmas);
-	crest_thread_recs_free(ds.th, nthreads);
+	crest_thread_recs_free(ds.th, ds.nthreads);
 	crest_proc_rec_free(&ds.pr);
 	return ret;
 }

@@ -43,18 +43,26 @@ uint32_t crest_table_str(struct crest_table *t, const char *s);
 void crest_notes_add_table(struct crest_notes *nb, uint32_t type, struct crest_table *t);
 void crest_table_free(struct crest_table *t);
 
-/* Where things go in the file, given the notes and the segments. */
+/*
+ * Where things go in the file.  The ELF header is at 0; segment data starts
+ * at one page and runs in segment order; the program headers, the notes and
+ * the checksum note come after the data.  (ELF allows the program headers
+ * anywhere: e_phoff says where.)  This way the page copy can decide the
+ * segments as it goes, and the headers are written last.
+ */
 struct crest_layout {
 	size_t phnum;            /* PT_NOTE + one PT_LOAD per segment */
+	uint64_t data_off;       /* first segment: one page */
+	uint64_t data_end;
+	uint64_t ph_off;         /* program headers (and a section header for PN_XNUM) */
 	uint64_t notes_off;      /* start of the PT_NOTE data */
 	uint64_t csum_off;       /* start of the checksum note (its header) */
-	uint64_t notes_end;
-	uint64_t data_off;       /* first segment, page-aligned */
+	uint64_t notes_end;      /* = file size */
 	uint64_t file_size;
 };
 
 /* Compute the layout for `nb` (all notes but the checksum) and `plan`,
- * and give every segment its file offset. */
+ * and give every segment its file offset (consecutive, from one page). */
 void crest_image_layout(struct crest_layout *lay, const struct crest_notes *nb, struct crest_mem_plan *plan,
 			long page_size);
 

@@ -5,7 +5,8 @@
  * NT_PRPSINFO, NT_AUXV, NT_FILE, NT_FPREGSET, NT_X86_XSTATE, NT_SIGINFO)
  * make it readable by gdb and readelf; crest's own notes, with the owner
  * name "CREST", hold everything else.  Page contents are PT_LOAD segments at
- * page-aligned file offsets.
+ * page-aligned file offsets, starting at one page; the program headers and
+ * the notes follow the page data (e_phoff points at them).
  *
  * This header is shared by libcrest and the freestanding restorer: only
  * fixed-size types, no libc.  Every struct's size is checked at compile
@@ -261,8 +262,9 @@ _Static_assert(sizeof(struct crest_fd_entry) == 80, "crest_fd_entry layout");
 
 /*
  * The checksum note (last note).  XXH3-64 over:
- *  - head_hash: file bytes [0, head_len): ELF header, program headers and
- *    every note before this one (head_len = offset of this note's header);
+ *  - head_hash: the ELF header (64 bytes) followed by the file bytes
+ *    [e_phoff, head_len): program headers and every note before this one
+ *    (head_len = file offset of this note's header);
  *  - seg_hash[i]: the file contents of the i-th PT_LOAD segment;
  *  - self_hash: the bytes of this desc before self_hash.
  */

@@ -98,7 +98,17 @@ static int verify(crest_image *img, crest_error **err)
 			  ALIGN_UP(sizeof(CREST_NOTE_OWNER), 4);
 	if (ck.head_len != cn_off)
 		return corrupt(err, img->path, "the checksum note is not where its header says");
-	if (XXH3_64bits(img->map, ck.head_len) != ck.head_hash)
+	if (img->eh->e_phoff < sizeof(Elf64_Ehdr) || img->eh->e_phoff > ck.head_len)
+		return corrupt(err, img->path, "the program headers are not where the checksum note says");
+	XXH3_state_t *xs = XXH3_createState();
+	if (!xs)
+		return crest_err(err, ENOMEM, "allocating a hash state");
+	XXH3_64bits_reset(xs);
+	XXH3_64bits_update(xs, img->map, sizeof(Elf64_Ehdr));
+	XXH3_64bits_update(xs, img->map + img->eh->e_phoff, ck.head_len - img->eh->e_phoff);
+	uint64_t head = XXH3_64bits_digest(xs);
+	XXH3_freeState(xs);
+	if (head != ck.head_hash)
 		return corrupt(err, img->path, "checksum mismatch in the headers or notes");
 	for (size_t i = 0; i < nseg; i++) {
 		const Elf64_Phdr *p = &img->ph[1 + i];

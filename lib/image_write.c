@@ -129,22 +129,18 @@ static size_t csum_note_size(size_t nseg)
 	return sizeof(Elf64_Nhdr) + ALIGN_UP(sizeof(CREST_NOTE_OWNER), 4) + ALIGN_UP(csum_desc_size(nseg), 4);
 }
 
-/* Size of ELF header + program headers (+ one section header when the
- * segment count needs the PN_XNUM extension). */
-static uint64_t head_size(size_t phnum)
-{
-	return sizeof(Elf64_Ehdr) + phnum * sizeof(Elf64_Phdr) + (phnum >= PN_XNUM ? sizeof(Elf64_Shdr) : 0);
-}
-
 void crest_image_layout(struct crest_layout *lay, const struct crest_notes *nb, struct crest_mem_plan *plan,
 			long page_size)
 {
 	lay->phnum = 1 + plan->n;
-	lay->notes_off = head_size(lay->phnum);
+	lay->data_off = (uint64_t)page_size;
+	lay->data_end = crest_mem_layout(plan, lay->data_off, page_size);
+	lay->ph_off = ALIGN_UP(lay->data_end, 8);
+	lay->notes_off = lay->ph_off + lay->phnum * sizeof(Elf64_Phdr) +
+			 (lay->phnum >= PN_XNUM ? sizeof(Elf64_Shdr) : 0);
 	lay->csum_off = lay->notes_off + nb->len;
 	lay->notes_end = lay->csum_off + csum_note_size(plan->n);
-	lay->data_off = ALIGN_UP(lay->notes_end, (uint64_t)page_size);
-	lay->file_size = crest_mem_layout(plan, lay->data_off, page_size);
+	lay->file_size = lay->notes_end;
 }
 
 static uint32_t prot_to_pflags(uint32_t prot)
@@ -157,46 +153,48 @@ int crest_image_write_head(int fd, const struct crest_layout *lay, const struct 
 {
 	if (nb->err)
 		return crest_err(err, -nb->err, "building the image notes: %s", strerror(-nb->err));
-	size_t total = (size_t)lay->notes_end;
+	Elf64_Ehdr eh;
+	memset(&eh, 0, sizeof(eh));
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh.e_type = ET_CORE;
+	eh.e_machine = EM_X86_64;
+	eh.e_version = EV_CURRENT;
+	eh.e_phoff = lay->ph_off;
+	eh.e_ehsize = sizeof(Elf64_Ehdr);
+	eh.e_phentsize = sizeof(Elf64_Phdr);
+
+	/* Everything after the data, in one buffer: phdrs, notes, checksum. */
+	size_t total = (size_t)(lay->notes_end - lay->ph_off);
 	cleanup_free uint8_t *buf = calloc(1, total);
 	if (!buf)
-		return crest_err(err, ENOMEM, "allocating the image header (%zu bytes)", total);
-
-	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
-	memcpy(eh->e_ident, ELFMAG, SELFMAG);
-	eh->e_ident[EI_CLASS] = ELFCLASS64;
-	eh->e_ident[EI_DATA] = ELFDATA2LSB;
-	eh->e_ident[EI_VERSION] = EV_CURRENT;
-	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
-	eh->e_type = ET_CORE;
-	eh->e_machine = EM_X86_64;
-	eh->e_version = EV_CURRENT;
-	eh->e_phoff = sizeof(Elf64_Ehdr);
-	eh->e_ehsize = sizeof(Elf64_Ehdr);
-	eh->e_phentsize = sizeof(Elf64_Phdr);
+		return crest_err(err, ENOMEM, "allocating the image headers (%zu bytes)", total);
 	if (lay->phnum >= PN_XNUM) {
 		/* Too many segments for e_phnum: the real count goes into
 		 * section header 0 (the ELF extended numbering). */
-		eh->e_phnum = PN_XNUM;
-		eh->e_shoff = sizeof(Elf64_Ehdr) + lay->phnum * sizeof(Elf64_Phdr);
-		eh->e_shentsize = sizeof(Elf64_Shdr);
-		eh->e_shnum = 1;
-		Elf64_Shdr *sh = (Elf64_Shdr *)(buf + eh->e_shoff);
-		sh->sh_info = (Elf64_Word)lay->phnum;
+		eh.e_phnum = PN_XNUM;
+		eh.e_shoff = lay->ph_off + lay->phnum * sizeof(Elf64_Phdr);
+		eh.e_shentsize = sizeof(Elf64_Shdr);
+		eh.e_shnum = 1;
+		Elf64_Shdr sh = {.sh_info = (Elf64_Word)lay->phnum};
+		memcpy(buf + (eh.e_shoff - lay->ph_off), &sh, sizeof(sh));
 	} else {
-		eh->e_phnum = (Elf64_Half)lay->phnum;
+		eh.e_phnum = (Elf64_Half)lay->phnum;
 	}
 
-	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(Elf64_Ehdr));
-	ph[0] = (Elf64_Phdr){
+	Elf64_Phdr ph = {
 		.p_type = PT_NOTE,
 		.p_offset = lay->notes_off,
 		.p_filesz = lay->notes_end - lay->notes_off,
 		.p_align = 4,
 	};
+	memcpy(buf, &ph, sizeof(ph));
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct crest_seg *s = &plan->s[i];
-		ph[1 + i] = (Elf64_Phdr){
+		ph = (Elf64_Phdr){
 			.p_type = PT_LOAD,
 			.p_flags = prot_to_pflags(s->prot),
 			.p_offset = s->off,
@@ -205,23 +203,32 @@ int crest_image_write_head(int fd, const struct crest_layout *lay, const struct 
 			.p_memsz = s->end - s->start,
 			.p_align = (uint64_t)page_size,
 		};
+		memcpy(buf + (1 + i) * sizeof(ph), &ph, sizeof(ph));
 	}
-	memcpy(buf + lay->notes_off, nb->buf, nb->len);
+	memcpy(buf + (lay->notes_off - lay->ph_off), nb->buf, nb->len);
 
-	/* The checksum note, last. */
-	uint8_t *cn = buf + lay->csum_off;
+	/* The checksum note, last.  head_hash covers the ELF header and every
+	 * byte from e_phoff up to this note. */
+	uint8_t *cn = buf + (lay->csum_off - lay->ph_off);
 	Elf64_Nhdr nh = {.n_namesz = sizeof(CREST_NOTE_OWNER),
 			 .n_descsz = (Elf64_Word)csum_desc_size(plan->n),
 			 .n_type = CREST_NT_CHECKSUM};
 	memcpy(cn, &nh, sizeof(nh));
 	memcpy(cn + sizeof(nh), CREST_NOTE_OWNER, sizeof(CREST_NOTE_OWNER));
 	uint8_t *desc = cn + sizeof(nh) + ALIGN_UP(sizeof(CREST_NOTE_OWNER), 4);
+	XXH3_state_t *xs = XXH3_createState();
+	if (!xs)
+		return crest_err(err, ENOMEM, "allocating a hash state");
+	XXH3_64bits_reset(xs);
+	XXH3_64bits_update(xs, &eh, sizeof(eh));
+	XXH3_64bits_update(xs, buf, lay->csum_off - lay->ph_off);
 	struct crest_checksum ck = {
 		.algo = CREST_CSUM_XXH3_64,
 		.nseg = (uint32_t)plan->n,
 		.head_len = lay->csum_off,
-		.head_hash = XXH3_64bits(buf, lay->csum_off),
+		.head_hash = XXH3_64bits_digest(xs),
 	};
+	XXH3_freeState(xs);
 	memcpy(desc, &ck, sizeof(ck));
 	for (size_t i = 0; i < plan->n; i++)
 		memcpy(desc + sizeof(ck) + 8 * i, &plan->s[i].hash, 8);
@@ -229,8 +236,10 @@ int crest_image_write_head(int fd, const struct crest_layout *lay, const struct 
 	uint64_t self = XXH3_64bits(desc, self_len);
 	memcpy(desc + self_len, &self, 8);
 
-	int r = crest_pwrite_all(fd, buf, total, 0);
+	int r = crest_pwrite_all(fd, buf, total, (off_t)lay->ph_off);
+	if (r == 0)
+		r = crest_pwrite_all(fd, &eh, sizeof(eh), 0);
 	if (r < 0)
-		return crest_err_sys(err, -r, "writing the image header");
+		return crest_err_sys(err, -r, "writing the image headers");
 	return 0;
 }

@@ -16,8 +16,9 @@
  * Pages are found with the PAGEMAP_SCAN ioctl, which walks page tables in
  * the kernel and returns runs of pages with the same category.
  *
- * Copying: process_vm_readv into a small cache-resident buffer, hashed
- * there while hot, written by a second thread with pwrite() (see below);
+ * Copying: process_vm_readv into a small cache-resident buffer; there,
+ * pages of zeros in anonymous memory are dropped, and each stored run is
+ * hashed while hot; a second thread pwritev()s the runs (see below).
  * /proc/PID/mem serves mappings the target cannot read itself.
  */
 #include <fcntl.h>
@@ -326,23 +327,28 @@ void crest_mem_plan_free(struct crest_mem_plan *plan)
 
 struct piece {
 	uint64_t remote;
-	uint64_t off;            /* file offset */
 	size_t len;
-	size_t seg;
+	size_t seg;              /* input segment */
 };
 
 struct wbuf {
 	uint8_t *data;
-	uint64_t off;
-	size_t len;
+	struct iovec iov[CHUNK / 4096];
+	int niov;
+	uint64_t off;            /* file offset of the first byte */
+	size_t len;              /* bytes in iov; 0 = end marker */
 };
 
 struct copier {
 	struct crest_freezer *fz;
 	int fd;
-	struct crest_mem_plan *plan;
-	XXH3_state_t *xs;
-	size_t cur_seg;          /* segment whose hash xs holds */
+	size_t psz;
+	const struct crest_mem_plan *in;
+	const struct crest_vma_entry *ents;
+	struct crest_mem_plan out;   /* the segments as stored */
+	bool open;                   /* out.s[out.n - 1] still grows */
+	uint64_t file_off;           /* where the next stored byte goes */
+	XXH3_state_t *xs;            /* hash of the open output segment */
 	struct piece p[MAX_IOV];
 	size_t np;
 	size_t batch_bytes;
@@ -355,6 +361,31 @@ struct copier {
 	bool writer_started;
 };
 
+static int pwritev_all(int fd, struct iovec *iov, int n, off_t off)
+{
+	while (n > 0) {
+		ssize_t w = pwritev(fd, iov, n > MAX_IOV ? MAX_IOV : n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (w == 0)
+			return -EIO;
+		off += w;
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
 static void *writer_main(void *arg)
 {
 	struct copier *c = arg;
@@ -365,7 +396,7 @@ static void *writer_main(void *arg)
 		if (!b->len) /* end marker */
 			break;
 		if (!__atomic_load_n(&c->werr, __ATOMIC_ACQUIRE)) {
-			int r = crest_pwrite_all(c->fd, b->data, b->len, (off_t)b->off);
+			int r = pwritev_all(c->fd, b->iov, b->niov, (off_t)b->off);
 			if (r < 0)
 				__atomic_store_n(&c->werr, r, __ATOMIC_RELEASE);
 		}
@@ -374,16 +405,88 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Read the pieces of the current batch into buffer `b` and hash them. */
+/* True if the page holds only zero bytes (most data pages fail the first
+ * word, so the common case is cheap). */
+static bool page_is_zero(const uint8_t *p, size_t psz)
+{
+	const uint64_t *w = (const uint64_t *)(const void *)p;
+	for (size_t i = 0; i < psz / 8; i += 8) {
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+			return false;
+	}
+	return true;
+}
+
+static void close_out(struct copier *c)
+{
+	if (c->open) {
+		c->out.s[c->out.n - 1].hash = XXH3_64bits_digest(c->xs);
+		c->open = false;
+	}
+}
+
+/*
+ * Decide, page by page, what of the pieces just read is stored: in
+ * mappings whose unstored bytes read as zero, a page of zeros is left out
+ * (this kernel hands out real zeroed pages even for read faults, so such
+ * pages are common).  Stored pages extend the open output segment or
+ * start a new one; they are queued for the writer as iovecs.
+ */
+static int emit(struct copier *c, struct wbuf *b, crest_error **err)
+{
+	size_t lo = 0;
+	b->niov = 0;
+	b->len = 0;
+	b->off = c->file_off;
+	for (size_t k = 0; k < c->np; k++) {
+		const struct piece *pc = &c->p[k];
+		const struct crest_seg *in = &c->in->s[pc->seg];
+		bool content = c->ents[in->vma].flags & CREST_VMA_F_CONTENT;
+		for (size_t o = 0; o < pc->len; o += c->psz) {
+			uint8_t *ptr = b->data + lo + o;
+			uint64_t addr = pc->remote + o;
+			if (content && page_is_zero(ptr, c->psz)) {
+				close_out(c);
+				continue;
+			}
+			struct crest_seg *cur = c->open ? &c->out.s[c->out.n - 1] : NULL;
+			if (!cur || cur->end != addr || cur->vma != in->vma) {
+				close_out(c);
+				if (crest_grow(&c->out.s, &c->out.cap, c->out.n + 1, sizeof(c->out.s[0])) < 0)
+					return crest_err(err, ENOMEM, "out of memory listing segments");
+				cur = &c->out.s[c->out.n++];
+				*cur = (struct crest_seg){.start = addr, .end = addr, .off = c->file_off,
+							  .vma = in->vma, .prot = in->prot};
+				XXH3_64bits_reset(c->xs);
+				c->open = true;
+			}
+			cur->end += c->psz;
+			XXH3_64bits_update(c->xs, ptr, c->psz);
+			c->file_off += c->psz;
+			c->out.total += c->psz;
+			b->len += c->psz;
+			struct iovec *last = b->niov ? &b->iov[b->niov - 1] : NULL;
+			if (last && (uint8_t *)last->iov_base + last->iov_len == ptr)
+				last->iov_len += c->psz;
+			else
+				b->iov[b->niov++] = (struct iovec){ptr, c->psz};
+		}
+		lo += pc->len;
+	}
+	return 0;
+}
+
+/* Read the pieces of the current batch into buffer `b`, back to back. */
 static int fill(struct copier *c, struct wbuf *b, crest_error **err)
 {
-	uint64_t batch_off = c->p[0].off;
 	struct iovec local[MAX_IOV], remote[MAX_IOV];
+	size_t lo = 0;
 	for (size_t i = 0; i < c->np; i++) {
-		local[i].iov_base = b->data + (c->p[i].off - batch_off);
+		local[i].iov_base = b->data + lo;
 		local[i].iov_len = c->p[i].len;
 		remote[i].iov_base = (void *)(uintptr_t)c->p[i].remote;
 		remote[i].iov_len = c->p[i].len;
+		lo += c->p[i].len;
 	}
 	size_t i = 0;
 	while (i < c->np) {
@@ -406,17 +509,7 @@ static int fill(struct copier *c, struct wbuf *b, crest_error **err)
 			i++;
 		}
 	}
-	for (size_t k = 0; k < c->np; k++) {
-		if (c->p[k].seg != c->cur_seg) {
-			c->plan->s[c->cur_seg].hash = XXH3_64bits_digest(c->xs);
-			XXH3_64bits_reset(c->xs);
-			c->cur_seg = c->p[k].seg;
-		}
-		XXH3_64bits_update(c->xs, local[k].iov_base, c->p[k].len);
-	}
-	b->off = batch_off;
-	b->len = c->p[c->np - 1].off + c->p[c->np - 1].len - batch_off;
-	return 0;
+	return emit(c, b, err);
 }
 
 static int flush(struct copier *c, crest_error **err)
@@ -436,10 +529,14 @@ static int flush(struct copier *c, crest_error **err)
 		sem_post(&c->empty);
 		return ret;
 	}
-	c->next = (c->next + 1) % NBUF;
-	sem_post(&c->full);
 	c->np = 0;
 	c->batch_bytes = 0;
+	if (!b->len) { /* all zero: nothing to write, the buffer is free again */
+		sem_post(&c->empty);
+		return 0;
+	}
+	c->next = (c->next + 1) % NBUF;
+	sem_post(&c->full);
 	return 0;
 }
 
@@ -459,17 +556,17 @@ static int finish_writer(struct copier *c)
 }
 
 int crest_mem_copy(crest_ctx *ctx, struct crest_freezer *fz, int fd, struct crest_mem_plan *plan,
-		   volatile int *cancel, crest_error **err)
+		   struct crest_vma_entry *ents, size_t nents, volatile int *cancel, crest_error **err)
 {
-	(void)ctx;
-	if (!plan->n)
-		return 0;
 	struct copier *c = calloc(1, sizeof(*c));
 	if (!c)
 		return crest_err(err, ENOMEM, "allocating the copier");
 	c->fz = fz;
 	c->fd = fd;
-	c->plan = plan;
+	c->psz = (size_t)ctx->page_size;
+	c->in = plan;
+	c->ents = ents;
+	c->file_off = (uint64_t)ctx->page_size; /* see crest_image_layout() */
 	int ret = 0;
 	for (int i = 0; i < NBUF; i++) {
 		c->buf[i].data = malloc(CHUNK);
@@ -483,7 +580,6 @@ int crest_mem_copy(crest_ctx *ctx, struct crest_freezer *fz, int fd, struct cres
 		ret = crest_err(err, ENOMEM, "allocating a hash state");
 		goto out;
 	}
-	XXH3_64bits_reset(c->xs);
 	sem_init(&c->full, 0, 0);
 	sem_init(&c->empty, 0, NBUF);
 	if ((ret = pthread_create(&c->writer, NULL, writer_main, c)) != 0) {
@@ -492,7 +588,7 @@ int crest_mem_copy(crest_ctx *ctx, struct crest_freezer *fz, int fd, struct cres
 	}
 	c->writer_started = true;
 	for (size_t s = 0; s < plan->n; s++) {
-		struct crest_seg *sg = &plan->s[s];
+		const struct crest_seg *sg = &plan->s[s];
 		uint64_t at = sg->start;
 		while (at < sg->end) {
 			if (cancel && *cancel) {
@@ -501,7 +597,7 @@ int crest_mem_copy(crest_ctx *ctx, struct crest_freezer *fz, int fd, struct cres
 			}
 			size_t room = CHUNK - c->batch_bytes;
 			size_t len = sg->end - at < room ? (size_t)(sg->end - at) : room;
-			c->p[c->np++] = (struct piece){.remote = at, .off = sg->off + (at - sg->start), .len = len, .seg = s};
+			c->p[c->np++] = (struct piece){.remote = at, .len = len, .seg = s};
 			c->batch_bytes += len;
 			at += len;
 			if (c->np == MAX_IOV || c->batch_bytes == CHUNK) {
@@ -512,12 +608,22 @@ int crest_mem_copy(crest_ctx *ctx, struct crest_freezer *fz, int fd, struct cres
 		}
 	}
 	ret = flush(c, err);
-	if (!ret)
-		plan->s[c->cur_seg].hash = XXH3_64bits_digest(c->xs);
+	close_out(c);
 out:;
 	int werr = finish_writer(c);
 	if (!ret && werr)
 		ret = crest_err_sys(err, -werr, "writing the image file");
+	if (!ret) {
+		/* The segments as stored replace the plan. */
+		for (size_t v = 0; v < nents; v++)
+			ents[v].stored = 0;
+		for (size_t i = 0; i < c->out.n; i++)
+			ents[c->out.s[i].vma].stored += c->out.s[i].end - c->out.s[i].start;
+		crest_mem_plan_free(plan);
+		*plan = c->out;
+	} else {
+		crest_mem_plan_free(&c->out);
+	}
 	if (c->xs)
 		XXH3_freeState(c->xs);
 	for (int i = 0; i < NBUF; i++)

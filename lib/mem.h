@@ -45,11 +45,15 @@ int crest_mem_scan(crest_ctx *ctx, pid_t pid, const struct crest_proc_vmas *vmas
 uint64_t crest_mem_layout(struct crest_mem_plan *plan, uint64_t data_off, long page_size);
 
 /*
- * Copy every segment from the frozen process into `fd` at its offset and
- * compute its hash.  Stops with -ECANCELED when *cancel becomes non-zero.
+ * Copy every segment from the frozen process into `fd` and hash it.  Data
+ * goes to consecutive offsets from one page on (the layout of
+ * crest_image_layout()).  In mappings with CREST_VMA_F_CONTENT a page of
+ * zeros is not stored.  On success `plan` is replaced by the segments as
+ * stored (offsets and hashes set) and ents[].stored is updated.  Stops
+ * with -ECANCELED when *cancel becomes non-zero.
  */
 int crest_mem_copy(crest_ctx *ctx, struct crest_freezer *fz, int fd, struct crest_mem_plan *plan,
-		   volatile int *cancel, crest_error **err);
+		   struct crest_vma_entry *ents, size_t nents, volatile int *cancel, crest_error **err);
 
 void crest_mem_plan_free(struct crest_mem_plan *plan);
 

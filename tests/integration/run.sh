@@ -554,6 +554,19 @@ tot = h(j["totals"]["stored"])
 assert tot >= 26 * MiB, "totals.stored %d, want >= 26 MiB (16 MiB + 10 MiB touched)" % tot
 assert h(j["totals"]["mapped"]) >= 4096 * MiB, "totals.mapped %r < 4 GiB" % j["totals"]["mapped"]
 ' "$CASE_DIR/j"
+	# The 64 MiB that bigmem only read maps the shared zero page: resident,
+	# but nothing to store.
+	local zr
+	zr=$(sed -n 's/^zeroread=\(0x[0-9a-f]*\)-.*/\1/p' "$CASE_DIR/t.out")
+	[ -n "$zr" ] || fail "bigmem did not report its zero-page region: $(excerpt "$CASE_DIR/t.out")"
+	ZR=$zr jcheck '
+import os
+z = [m for m in j["mappings"] if h(m["start"]) == int(os.environ["ZR"], 16)]
+assert len(z) == 1, "zero-read mapping %s not in the image" % os.environ["ZR"]
+assert h(z[0]["mapped"]) == 64 << 20, "zero-read mapping is %r bytes" % z[0]["mapped"]
+assert h(z[0]["rss"]) >= 32 << 20, "zero-read mapping not resident (rss %r): the test proves nothing" % z[0]["rss"]
+assert h(z[0]["stored"]) == 0, "zero-page mapping stored %r bytes, want 0" % z[0]["stored"]
+' "$CASE_DIR/j"
 	expect_alive "$pid" "after dump --leave-running"
 }
 

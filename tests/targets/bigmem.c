@@ -4,7 +4,8 @@
  * Usage: bigmem MIB [sparse].  Maps MIB MiB of private anonymous memory and
  * writes a pattern over every byte.  With "sparse", also maps 4 GiB
  * (PROT_READ|PROT_WRITE, MAP_NORESERVE, no transparent huge pages) and
- * touches only 10 MiB of it: ten 1 MiB pieces spread over the range.
+ * touches only 10 MiB of it: ten 1 MiB pieces spread over the range, and
+ * maps 64 MiB that it only reads (zero pages).
  * Prints "pid=<pid> ready" once everything is touched, then waits forever.
  */
 #include <errno.h>
@@ -65,6 +66,22 @@ int main(int argc, char **argv)
 			fill((uint64_t *)(void *)(q + off), MIB, off);
 		}
 		printf("sparse=%p-%p\n", (void *)q, (void *)(q + SPARSE_SIZE));
+
+		/* 64 MiB that is only ever read: every page maps the kernel's
+		 * shared zero page, which an image must not store. */
+		volatile char *z = mmap(NULL, 64 * MIB, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (z == MAP_FAILED) {
+			perror("bigmem: mmap 64 MiB");
+			return 2;
+		}
+		madvise((void *)z, 64 * MIB, MADV_NOHUGEPAGE);
+		unsigned long sum = 0;
+
+		for (size_t off = 0; off < 64 * MIB; off += 4096)
+			sum += (unsigned char)z[off];
+		printf("zeroread=%p-%p sum=%lu\n", (void *)z, (void *)(z + 64 * MIB), sum);
 	}
 	printf("pid=%d ready\n", (int)getpid());
 	fflush(stdout);
