@@ -19,6 +19,8 @@ static void usage(FILE *f)
 		"        the process is killed afterwards unless --leave-running\n"
 		"  show DIR [--json]\n"
 		"        check an image and print what it holds\n"
+		"  check DIR\n"
+		"        check that an image is intact and can be restored on this machine\n"
 		"  version\n"
 		"\n"
 		"An image is an ELF core file: gdb PROGRAM DIR/crest.core and readelf -n work on it.\n");
@@ -86,6 +88,8 @@ int main(int argc, char **argv)
 		return cli_dump(&g, argc, argv);
 	if (!strcmp(cmd, "show"))
 		return cli_show(&g, argc, argv);
+	if (!strcmp(cmd, "check"))
+		return cli_check(&g, argc, argv);
 	if (!strcmp(cmd, "version")) {
 		printf("crest %s\n", crest_version());
 		return 0;

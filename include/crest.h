@@ -119,6 +119,14 @@ typedef struct crest_image crest_image;
 CREST_API int crest_image_open(crest_ctx *ctx, const char *path, crest_image **out, crest_error **err);
 CREST_API void crest_image_close(crest_image *img);
 
+/*
+ * Check that the image can be restored on this machine: the CPU enables
+ * every XSAVE feature the image's register state uses, and every file the
+ * image maps still exists unchanged (size and mtime).  (crest_image_open()
+ * has already checked the format version and every checksum.)
+ */
+CREST_API int crest_image_check(crest_image *img, crest_error **err);
+
 enum crest_describe_format {
 	CREST_DESCRIBE_TEXT = 0,
 	CREST_DESCRIBE_JSON = 1,

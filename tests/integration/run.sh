@@ -570,6 +570,28 @@ assert h(z[0]["stored"]) == 0, "zero-page mapping stored %r bytes, want 0" % z[0
 	expect_alive "$pid" "after dump --leave-running"
 }
 
+# crest check: an intact image of an unchanged program passes; once a file
+# the image maps has changed, check names it and fails.
+t_check() {
+	local d=$CASE_DIR/img prog=$CASE_DIR/counter-copy
+	cp "$TARGETS/counter" "$prog" || fail "cannot copy the counter target"
+	spawn "$CASE_DIR/t.out" "$prog"
+	dump_ok "$TPID" "$d"
+	wait_exit "$TPID" 5 || fail "the target was not killed by a default dump"
+	crest_ok check "$d"
+	grep -q "intact" "$CASE_DIR/out" || fail "check printed no verdict: $(excerpt "$CASE_DIR/out")"
+	touch -d '2001-01-01' "$prog"
+	crest check "$d"
+	[ "$RC" -ne 0 ] || fail "check passed although $prog changed after the dump"
+	grep -q "counter-copy.*changed" "$CASE_DIR/err" ||
+		fail "check does not name the changed file: $(excerpt "$CASE_DIR/err")"
+	rm -f "$prog"
+	crest check "$d"
+	[ "$RC" -ne 0 ] || fail "check passed although $prog is gone"
+	grep -q "counter-copy.*cannot be found" "$CASE_DIR/err" ||
+		fail "check does not name the missing file: $(excerpt "$CASE_DIR/err")"
+}
+
 # ---- bad input ---------------------------------------------------------
 
 t_bad_nopid() {
@@ -739,7 +761,7 @@ EOF
 # ---- runner ----------------------------------------------------------------
 
 CASES=(static threads8 python leave_running_regs leave_running_signals syscall_state
-	fds sparse bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
+	fds sparse check bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
 [ $# -gt 0 ] && CASES=("$@")
 
 passed=0
