@@ -177,18 +177,28 @@ int crest_image_open(crest_ctx *ctx, const char *path, crest_image **out, crest_
 				img->path, eh->e_machine);
 		goto fail;
 	}
+	/* Offsets come from the file: check them without overflow, and keep
+	 * them aligned so the headers can be read in place. */
 	img->phnum = eh->e_phnum;
 	if (eh->e_phnum == PN_XNUM) {
-		if (eh->e_shoff + sizeof(Elf64_Shdr) > img->size) {
-			ret = corrupt(err, img->path, "the section header is past the end of the file");
+		if (eh->e_shoff % 8 || eh->e_shoff > img->size || sizeof(Elf64_Shdr) > img->size - eh->e_shoff) {
+			ret = corrupt(err, img->path, "the file is truncated or its section header offset is wrong");
 			goto fail;
 		}
-		const Elf64_Shdr *sh = (const Elf64_Shdr *)(img->map + eh->e_shoff);
-		img->phnum = sh->sh_info;
+		Elf64_Shdr sh;
+		memcpy(&sh, img->map + eh->e_shoff, sizeof(sh));
+		img->phnum = sh.sh_info;
 	}
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || img->phnum < 1 ||
-	    eh->e_phoff + img->phnum * sizeof(Elf64_Phdr) > img->size) {
-		ret = corrupt(err, img->path, "the program headers are cut short or malformed");
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || img->phnum < 1 || eh->e_phoff % 8) {
+		ret = corrupt(err, img->path, "the program header table is malformed");
+		goto fail;
+	}
+	if (eh->e_phoff > img->size || img->phnum > (img->size - eh->e_phoff) / sizeof(Elf64_Phdr)) {
+		char what[160];
+		snprintf(what, sizeof(what),
+			 "the file is truncated: its program headers (at offset %lu) run past its end (%zu bytes)",
+			 (unsigned long)eh->e_phoff, img->size);
+		ret = corrupt(err, img->path, what);
 		goto fail;
 	}
 	img->ph = (const Elf64_Phdr *)(img->map + eh->e_phoff);
