@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wpointer-arith \
            -Wcast-align -Wstrict-prototypes -Wmissing-prototypes -Wvla \
            -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib -fno-strict-aliasing
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib -Irestorer -I$(BUILD)/gen -fno-strict-aliasing
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -29,6 +29,30 @@ TARGET_SRC := $(wildcard tests/targets/*.c)
 TARGET_BIN := $(TARGET_SRC:tests/targets/%.c=$(BUILD)/targets/%)
 
 all: deps-ok $(BUILD)/crest $(BUILD)/libcrest.so
+
+# The restorer: freestanding, position-independent code that runs inside
+# the process being restored.  Built without the sanitizers or any libc,
+# linked flat (entry first), checked to need no relocations, and embedded
+# into libcrest as a generated header.
+RST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -nostdlib -fpie \
+              -fno-stack-protector -fno-asynchronous-unwind-tables -fno-unwind-tables \
+              -fno-jump-tables -fno-builtin -mno-sse -mno-mmx -mno-avx -fcf-protection=none -Irestorer
+$(BUILD)/restorer/restorer.o: restorer/restorer.c restorer/restorer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(RST_CFLAGS) -c $< -o $@
+$(BUILD)/restorer/restorer.bin: $(BUILD)/restorer/restorer.o restorer/restorer.lds
+	ld -nostdlib -static -pie --no-dynamic-linker -T restorer/restorer.lds $< -o $(@:.bin=.elf)
+	@if readelf -r $(@:.bin=.elf) | grep -q 'Relocation section'; then \
+		echo "restorer: the blob needs relocations; it must be position-independent" >&2; exit 1; fi
+	objcopy -O binary $(@:.bin=.elf) $@
+$(BUILD)/gen/restorer_blob.h: $(BUILD)/restorer/restorer.bin
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from restorer/restorer.c: do not edit */'; \
+	  echo 'static const unsigned char crest_restorer_blob[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '};'; \
+	  echo 'static const unsigned long crest_restorer_blob_len = sizeof(crest_restorer_blob);'; } > $@
+$(BUILD)/lib/restore.o: $(BUILD)/gen/restorer_blob.h
 
 .PHONY: all deps deps-ok check unit integration demo bench clean
 deps:

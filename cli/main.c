@@ -19,6 +19,9 @@ static void usage(FILE *f)
 		"        the process is killed afterwards unless --leave-running\n"
 		"  show DIR [--json]\n"
 		"        check an image and print what it holds\n"
+		"  restore -i DIR [--detach] [--shell-job]\n"
+		"        rebuild the process from its image; crest stays its parent and exits\n"
+		"        with its status unless --detach\n"
 		"  check DIR\n"
 		"        check that an image is intact and can be restored on this machine\n"
 		"  version\n"
@@ -88,6 +91,8 @@ int main(int argc, char **argv)
 		return cli_dump(&g, argc, argv);
 	if (!strcmp(cmd, "show"))
 		return cli_show(&g, argc, argv);
+	if (!strcmp(cmd, "restore"))
+		return cli_restore(&g, argc, argv);
 	if (!strcmp(cmd, "check"))
 		return cli_check(&g, argc, argv);
 	if (!strcmp(cmd, "version")) {

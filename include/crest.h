@@ -108,6 +108,45 @@ struct crest_dump_stats {
 CREST_API int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *opts,
 			 struct crest_dump_stats *stats, crest_error **err);
 
+/* ---- restore --------------------------------------------------------- */
+
+enum crest_restore_flags {
+	/* Give fds 0, 1 and 2 of the caller to the restored process instead
+	 * of the image's (a process restored onto the caller's terminal). */
+	CREST_RESTORE_SHELL_JOB = 1u << 0,
+};
+
+struct crest_restore_opts {
+	size_t sz;                /* sizeof(struct crest_restore_opts) */
+	const char *dir;          /* image directory (or the image file) */
+	unsigned int flags;       /* enum crest_restore_flags */
+	/* fds to use as the restored process's 0, 1, 2; -1: the image's own
+	 * if crest can reopen it, else the caller's.  crestd passes its log
+	 * pipes here. */
+	int stdio[3];
+};
+
+struct crest_restore_stats {
+	size_t sz;                /* set by the caller: sizeof(struct crest_restore_stats) */
+	pid_t pid;                /* the restored process (crest's child) */
+	uint64_t total_ns;        /* from opening the image to the process running */
+	uint64_t memory_ns;       /* writing page contents into the process */
+	uint64_t bytes_pages;
+	uint32_t threads;
+	uint32_t mappings;
+};
+
+/*
+ * Rebuild the process in opts->dir: same PID and TIDs, memory, registers,
+ * signal state and files; it goes on at the instruction where it was
+ * frozen.  The restored process is a child of the caller, which should
+ * wait for it.  Everything is checked before anything is created, and a
+ * failure after the process exists kills it: nothing half-restored stays
+ * alive.
+ */
+CREST_API int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *opts,
+			    struct crest_restore_stats *stats, crest_error **err);
+
 /* ---- reading images ------------------------------------------------- */
 
 typedef struct crest_image crest_image;

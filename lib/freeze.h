@@ -75,6 +75,11 @@ ssize_t crest_freeze_find(const struct crest_freezer *fz, pid_t tid);
 int crest_infect_syscall(crest_ctx *ctx, struct crest_freezer *fz, size_t idx, long nr,
 			 const uint64_t args[6], int64_t *ret, crest_error **err);
 
+/* Find a `syscall` instruction for crest_infect_syscall(): in the vDSO
+ * [vdso_start, vdso_end) if it has one, else in `exec_ranges`. */
+int crest_infect_find_syscall(struct crest_freezer *fz, const uint64_t *exec_ranges, size_t nranges,
+			      uint64_t vdso_start, uint64_t vdso_end, crest_error **err);
+
 /*
  * Find a `syscall` instruction in the target's vDSO (or, failing that, in
  * its executable mappings listed in `exec_ranges`, pairs of start/end), and

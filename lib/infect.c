@@ -36,20 +36,29 @@ static int find_syscall_insn(struct crest_freezer *fz, uint64_t start, uint64_t 
 	return -ENOENT;
 }
 
+int crest_infect_find_syscall(struct crest_freezer *fz, const uint64_t *exec_ranges, size_t nranges,
+			      uint64_t vdso_start, uint64_t vdso_end, crest_error **err)
+{
+	int ret = -ENOENT;
+	if (vdso_start < vdso_end)
+		ret = find_syscall_insn(fz, vdso_start, vdso_end, &fz->inf.syscall_ip);
+	for (size_t i = 0; ret < 0 && i < nranges; i++)
+		ret = find_syscall_insn(fz, exec_ranges[2 * i], exec_ranges[2 * i + 1], &fz->inf.syscall_ip);
+	if (ret < 0)
+		return crest_err(err, ENOEXEC,
+				 "pid %d: no `syscall` instruction found in its vDSO or code, so crest cannot run system calls in it",
+				 fz->pid);
+	return 0;
+}
+
 int crest_infect_prepare(crest_ctx *ctx, struct crest_freezer *fz, const uint64_t *exec_ranges,
 			 size_t nranges, uint64_t vdso_start, uint64_t vdso_end,
 			 const uint64_t *writable_ranges, size_t nwritable, crest_error **err)
 {
 	struct crest_infect *inf = &fz->inf;
-	int ret = -ENOENT;
-	if (vdso_start < vdso_end)
-		ret = find_syscall_insn(fz, vdso_start, vdso_end, &inf->syscall_ip);
-	for (size_t i = 0; ret < 0 && i < nranges; i++)
-		ret = find_syscall_insn(fz, exec_ranges[2 * i], exec_ranges[2 * i + 1], &inf->syscall_ip);
+	int ret = crest_infect_find_syscall(fz, exec_ranges, nranges, vdso_start, vdso_end, err);
 	if (ret < 0)
-		return crest_err(err, ENOEXEC,
-				 "pid %d: no `syscall` instruction found in its vDSO or code, so crest cannot query its state",
-				 fz->pid);
+		return ret;
 
 	/* Scratch: below the leader's red zone, if that is mapped writable. */
 	ssize_t li = crest_freeze_find(fz, fz->pid);
