@@ -592,6 +592,238 @@ t_check() {
 		fail "check does not name the missing file: $(excerpt "$CASE_DIR/err")"
 }
 
+# ---- restore -------------------------------------------------------------
+
+# restore_bg DIR: `crest restore -i DIR` in the background; crest stays the
+# restored process's parent and exits with its status.  Sets RPID.
+restore_bg() {
+	timeout -k 5 120 "$CREST" restore -i "$1" >"$CASE_DIR/rout" 2>"$CASE_DIR/rerr" &
+	RPID=$!
+	echo "$RPID" >>"$CASE_DIR/pids"
+}
+
+# wait_restored PID: until crest restore reports PID running again.
+wait_restored() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		if grep -q "restored pid $1" "$CASE_DIR/rerr" 2>/dev/null && alive "$1"; then
+			return 0
+		fi
+		if ! kill -0 "$RPID" 2>/dev/null; then
+			fail "crest restore ended before pid $1 ran: $(excerpt "$CASE_DIR/rerr")"
+		fi
+		sleep 0.05
+	done
+	fail "pid $1 not restored after 10 s: $(excerpt "$CASE_DIR/rerr")"
+}
+
+# wait_crest: wait for the background crest restore; its status in RSTATUS.
+wait_crest() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$RPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$RPID" 2>/dev/null && fail "crest restore still running 10 s after its process should have ended"
+	wait "$RPID"
+	RSTATUS=$?
+}
+
+# n=... lines of the counter must run on by one, with no gap and no repeat.
+check_counter_seq() {
+	"$PY" - "$1" <<'PYEOF' || fail "counter output is not consecutive: $(excerpt "$1" 8)"
+import sys
+ns = [int(l.split("=")[1]) for l in open(sys.argv[1]) if l.startswith("n=")]
+assert len(ns) >= 3, ns
+assert all(b == a + 1 for a, b in zip(ns, ns[1:])), ns
+PYEOF
+}
+
+# The seed's counter: dump (killing it), restore, and again: the count
+# goes on from n with no gap and no repeat, at the same PID.
+t_r_counter() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
+	local pid=$TPID round
+	for round in 1 2; do
+		sleep 0.4
+		dump_ok "$pid" "$CASE_DIR/img$round"
+		[ "$round" = 1 ] && { wait_exit "$pid" || fail "dump did not kill the counter"; }
+		for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+		local before
+		before=$(grep -c '^n=' "$CASE_DIR/t.out")
+		restore_bg "$CASE_DIR/img$round"
+		wait_restored "$pid"
+		sleep 0.5
+		[ "$(grep -c '^n=' "$CASE_DIR/t.out")" -gt "$before" ] || fail "round $round: the restored counter prints nothing"
+		check_counter_seq "$CASE_DIR/t.out"
+	done
+	kill -TERM "$pid"
+	wait_crest
+}
+
+# Memory patterns everywhere, 1000 small mappings, 8 threads with TLS and
+# pthread_join, handler on an altstack, a pending blocked signal, file
+# offset and O_APPEND: the restored process checks itself.
+t_r_memcheck() {
+	local d=$CASE_DIR
+	seq 1 400 >"$d/off"
+	spawn "$d/t.out" "$TARGETS/memcheck" "$d/map" "$d/off" "$d/app"
+	local pid=$TPID
+	dump_ok "$pid" "$d/img"
+	wait_exit "$pid" || fail "dump did not kill the target"
+	restore_bg "$d/img"
+	wait_restored "$pid"
+	kill -USR1 "$pid"
+	wait_crest
+	grep -q "CHECK OK" "$d/t.out" || fail "self-check after restore: $(excerpt "$d/t.out") $(excerpt "$d/t.out.err")"
+	[ "$RSTATUS" -eq 0 ] || fail "crest restore exited $RSTATUS (the restored process's status)"
+}
+
+# x87/SSE/AVX/AVX-512 registers and GPRs survive dump + restore.
+t_r_regs() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/regcheck"
+	local pid=$TPID c1 c2
+	sleep 0.3
+	dump_ok "$pid" "$CASE_DIR/img"
+	wait_exit "$pid" || fail "dump did not kill the target"
+	restore_bg "$CASE_DIR/img"
+	wait_restored "$pid"
+	sleep 0.5
+	c1=$(last_count "$CASE_DIR/t.out")
+	sleep 0.3
+	c2=$(last_count "$CASE_DIR/t.out")
+	grep -q 'REGCHECK FAIL' "$CASE_DIR/t.out.err" && fail "$(excerpt "$CASE_DIR/t.out.err")"
+	if [ -z "$c1" ] || [ -z "$c2" ] || [ "$c2" -le "$c1" ]; then
+		fail "spin counter not advancing after restore ($c1 -> $c2)"
+	fi
+	expect_alive "$pid" "after restore"
+}
+
+# Realtime signals in flight and a pending SIGUSR2 survive a restore; the
+# handler still counts.  sigcount exits 0 only if nothing was lost.
+t_r_signals() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/sigcount"
+	local pid=$TPID
+	sleep 0.3
+	dump_ok "$pid" "$CASE_DIR/img"
+	wait_exit "$pid" || fail "dump did not kill the target"
+	restore_bg "$CASE_DIR/img"
+	wait_restored "$pid"
+	sleep 0.5
+	kill -TERM "$pid"
+	wait_crest
+	[ "$RSTATUS" -eq 0 ] || fail "sigcount after restore exited $RSTATUS: $(excerpt "$CASE_DIR/t.out" 2)"
+}
+
+# A thread blocked in futex() is still blocked in futex() after restore;
+# the nanosleep thread comes back too (EINTR, like after a handled signal).
+t_r_blocked() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/sleeper"
+	local pid=$TPID tid
+	dump_ok "$pid" "$CASE_DIR/img"
+	wait_exit "$pid" || fail "dump did not kill the target"
+	restore_bg "$CASE_DIR/img"
+	wait_restored "$pid"
+	sleep 0.3
+	tid=$(sed -n 's/.*waiter=\([0-9]*\).*/\1/p' "$CASE_DIR/t.out")
+	[ -n "$tid" ] || fail "sleeper did not report its waiter: $(excerpt "$CASE_DIR/t.out")"
+	[ -d "/proc/$pid/task/$tid" ] || fail "waiter thread $tid not restored with its TID"
+	[ "$(syscall_of "$pid" "$tid")" = 202 ] || fail "waiter thread is not back in futex() (syscall $(syscall_of "$pid" "$tid"))"
+	expect_alive "$pid" "after restore"
+}
+
+# python3 looping over a large dict goes on after restore.
+t_r_python() {
+	spawn "$CASE_DIR/t.out" "$PY" -c '
+import os, sys, time
+d = {i: str(i) * 3 for i in range(200000)}
+print("pid=%d ready" % os.getpid(), flush=True)
+n = 0
+while True:
+    s = 0
+    for k, v in d.items():
+        s += k
+    n += 1
+    print("loop=%d sum=%d" % (n, s), flush=True)
+    time.sleep(0.05)
+'
+	local pid=$TPID l1 l2
+	sleep 0.5
+	dump_ok "$pid" "$CASE_DIR/img"
+	wait_exit "$pid" || fail "dump did not kill python"
+	l1=$(grep -c '^loop=' "$CASE_DIR/t.out")
+	restore_bg "$CASE_DIR/img"
+	wait_restored "$pid"
+	sleep 1
+	l2=$(grep -c '^loop=' "$CASE_DIR/t.out")
+	[ "$l2" -gt "$l1" ] || fail "python printed nothing after restore ($l1 -> $l2 loops)"
+	grep '^loop=' "$CASE_DIR/t.out" | grep -v "sum=19999900000" && fail "python computed a wrong sum after restore"
+	expect_alive "$pid" "after restore"
+}
+
+# Restoring while the original still runs: its PID is taken.
+t_r_pid_taken() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
+	local pid=$TPID
+	dump_ok "$pid" "$CASE_DIR/img" --leave-running
+	crest restore -i "$CASE_DIR/img"
+	[ "$RC" -ne 0 ] || fail "restore succeeded although pid $pid is in use"
+	grep -q -- "pid $pid is in use" "$CASE_DIR/err" || fail "message does not say the pid is taken: $(excerpt "$CASE_DIR/err")"
+	grep -q -- "--pidns" "$CASE_DIR/err" || fail "message does not suggest --pidns: $(excerpt "$CASE_DIR/err")"
+	expect_alive "$pid" "the original after the refused restore"
+}
+
+# Bad images: each refused with a clear error before anything runs.
+t_r_bad_images() {
+	local d=$CASE_DIR prog=$CASE_DIR/counter-copy size
+	cp "$TARGETS/counter" "$prog"
+	spawn "$d/t.out" "$prog"
+	local pid=$TPID
+	dump_ok "$pid" "$d/img"
+	wait_exit "$pid" || fail "dump did not kill the target"
+	size=$(stat -c %s "$d/img/crest.core")
+	bad() { # NAME: restore must fail, name the problem, leave no process
+		crest restore -i "$d/$1"
+		[ "$RC" -ne 0 ] || fail "$1: restore succeeded"
+		grep -q "$2" "$CASE_DIR/err" || fail "$1: message lacks '$2': $(excerpt "$CASE_DIR/err")"
+		kill -0 "$pid" 2>/dev/null && fail "$1: pid $pid is running after a refused restore"
+		return 0
+	}
+	mkdir "$d/trunc" "$d/note" "$d/page" "$d/newer"
+	head -c $((size - 5000)) "$d/img/crest.core" >"$d/trunc/crest.core"
+	bad trunc "damaged"
+	cp "$d/img/crest.core" "$d/note/crest.core"
+	"$PY" - "$d/note/crest.core" <<'PYEOF'
+import struct, sys
+f = open(sys.argv[1], "r+b"); d = f.read()
+phoff = struct.unpack_from("<Q", d, 32)[0]
+noff = struct.unpack_from("<Q", d, phoff + 8)[0]   # PT_NOTE p_offset
+f.seek(noff + 100); b = d[noff + 100]; f.write(bytes([b ^ 0x40]))
+PYEOF
+	bad note "headers or notes"
+	cp "$d/img/crest.core" "$d/page/crest.core"
+	"$PY" - "$d/page/crest.core" <<'PYEOF'
+import struct, sys
+f = open(sys.argv[1], "r+b"); d = f.read()
+phoff = struct.unpack_from("<Q", d, 32)[0]
+off, filesz = struct.unpack_from("<Q", d, phoff + 56 + 8)[0], struct.unpack_from("<Q", d, phoff + 56 + 32)[0]
+f.seek(off + filesz // 2); f.write(bytes([d[off + filesz // 2] ^ 1]))
+PYEOF
+	bad page "memory of"
+	cp "$d/img/crest.core" "$d/newer/crest.core"
+	"$PY" - "$d/newer/crest.core" <<'PYEOF'
+import struct, sys
+f = open(sys.argv[1], "r+b"); d = f.read()
+phoff = struct.unpack_from("<Q", d, 32)[0]
+noff = struct.unpack_from("<Q", d, phoff + 8)[0]
+# first note is CREST META: 12-byte header, "CREST\0" padded to 8, 16-byte table header, then image_version
+f.seek(noff + 12 + 8 + 16); f.write(struct.pack("<I", 99))
+PYEOF
+	bad newer "newer crest"
+	touch -d 2001-01-01 "$prog"
+	bad img "has changed since the dump"
+}
+
 # ---- bad input ---------------------------------------------------------
 
 t_bad_nopid() {
@@ -761,7 +993,8 @@ EOF
 # ---- runner ----------------------------------------------------------------
 
 CASES=(static threads8 python leave_running_regs leave_running_signals syscall_state
-	fds sparse check bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
+	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_bad_images
+	bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
 [ $# -gt 0 ] && CASES=("$@")
 
 passed=0
