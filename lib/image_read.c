@@ -110,17 +110,42 @@ static int verify(crest_image *img, crest_error **err)
 	XXH3_freeState(xs);
 	if (head != ck.head_hash)
 		return corrupt(err, img->path, "checksum mismatch in the headers or notes");
+	/* Segments are read with pread() into one small buffer and hashed
+	 * there, not through the mapping: measured here, the first user-space
+	 * touch of each page of a fresh mapping costs more than hashing it
+	 * (~0.45 s per GiB), while the kernel's copy into a buffer that stays
+	 * in cache does not. */
+	const size_t bsz = 2u << 20;
+	cleanup_free uint8_t *buf = malloc(bsz);
+	XXH3_state_t *ss = XXH3_createState();
+	if (!buf || !ss) {
+		XXH3_freeState(ss);
+		return crest_err(err, ENOMEM, "allocating a buffer to check %s", img->path);
+	}
 	for (size_t i = 0; i < nseg; i++) {
 		const Elf64_Phdr *p = &img->ph[1 + i];
 		uint64_t h;
 		memcpy(&h, cn->desc + sizeof(ck) + 8 * i, 8);
-		if (XXH3_64bits(img->map + p->p_offset, p->p_filesz) != h) {
+		XXH3_64bits_reset(ss);
+		for (uint64_t o = 0; o < p->p_filesz;) {
+			size_t n = p->p_filesz - o < bsz ? (size_t)(p->p_filesz - o) : bsz;
+			ssize_t got = pread(img->fd, buf, n, (off_t)(p->p_offset + o));
+			if (got <= 0) {
+				XXH3_freeState(ss);
+				return crest_err_sys(err, got < 0 ? errno : EIO, "reading %s", img->path);
+			}
+			XXH3_64bits_update(ss, buf, (size_t)got);
+			o += (uint64_t)got;
+		}
+		if (XXH3_64bits_digest(ss) != h) {
+			XXH3_freeState(ss);
 			char what[160];
 			snprintf(what, sizeof(what), "checksum mismatch in the memory of %#lx-%#lx (segment %zu)",
 				 (unsigned long)p->p_vaddr, (unsigned long)(p->p_vaddr + p->p_memsz), i);
 			return corrupt(err, img->path, what);
 		}
 	}
+	XXH3_freeState(ss);
 	return 0;
 }
 

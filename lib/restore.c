@@ -8,13 +8,14 @@
  * then creates the child with clone3(set_tid = the image's PID).  The child
  * puts the fds in place, changes directory and jumps into the blob, which
  * replaces the address space (see restorer/restorer.c).  While the blob
- * waits, crest writes the stored pages straight into the new process with
- * process_vm_writev (the ranges are already populated, so no page takes a
- * trapping fault).  When every thread reports ready, crest stops them all
+ * waits, crest writes the stored pages into the new process with
+ * process_vm_writev, from two threads (the kernel allocates each page as it
+ * copies, so no page takes a trapping fault).  When every thread reports ready, crest stops them all
  * with ptrace, makes the leader unmap the region and close the pipes, gives
  * every thread its registers, XSAVE state and signal mask, and lets go.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -361,10 +362,9 @@ __attribute__((noreturn)) static void child_main(struct rst *r, int status_w)
 static const char *phase_name(uint32_t p)
 {
 	static const char *const n[] = {"?", "moving the vDSO", "unmapping crest", "creating a mapping",
-					"populating memory", "waiting for crest", "setting protections",
+					"waiting for crest", "setting protections",
 					"installing sigactions", "setting the mm fields (PR_SET_MM_MAP)",
-					"setting up a thread", "queueing pending signals", "setting credentials",
-					"setting process attributes"};
+					"setting up a thread", "queueing pending signals", "setting process attributes"};
 	return p < ARRAY_SIZE(n) ? n[p] : "?";
 }
 
@@ -552,18 +552,6 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 	free(vv);
 	uint64_t move_off = put(ab, mv, nmv * sizeof(mv[0]));
 
-	/* stored ranges, to populate */
-	size_t nseg = r->img->phnum - 1;
-	uint64_t range_off = put(ab, NULL, nseg * sizeof(struct rst_range));
-	size_t nrange = 0;
-	for (size_t i = 0; i < nseg; i++) {
-		if (special_segment(r, &r->img->ph[1 + i]))
-			continue;
-		struct rst_range rg = {r->img->ph[1 + i].p_vaddr, r->img->ph[1 + i].p_vaddr + r->img->ph[1 + i].p_memsz};
-		if (ab->b)
-			memcpy(ab->b + range_off + nrange * sizeof(rg), &rg, sizeof(rg));
-		nrange++;
-	}
 	uint64_t shq_off = put(ab, r->shq.ents, (size_t)r->shq.count * 128);
 	uint64_t auxv_off = put(ab, r->auxv, r->auxv_len);
 	uint64_t *sigq_offs = calloc(r->nth, sizeof(uint64_t));
@@ -603,8 +591,6 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 	ap->vma_off = vma_off;
 	ap->nmove = nmv;
 	ap->move_off = move_off;
-	ap->nrange = (uint32_t)nrange;
-	ap->range_off = range_off;
 	ap->nshq = r->shq.count;
 	ap->shq_off = shq_off;
 	ap->auxv_off = auxv_off;
@@ -616,35 +602,95 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 
 /* ---- filling memory and finishing -------------------------------------- */
 
-static int fill_memory(struct rst *r, crest_error **err)
+struct filler {
+	struct rst *r;
+	size_t first, last;      /* segments [first, last) */
+	uint64_t skip_head;      /* bytes of segment `first` another filler does */
+	uint64_t only_head;      /* if non-zero: do only this many bytes of `last - 1` */
+	int err;                 /* errno of a failed write */
+	ssize_t got, want;
+	uint64_t at;
+};
+
+/* Write segments [first, last) of the image into the new process: pread()
+ * into a buffer that stays in cache, then process_vm_writev() (both copies
+ * run in the kernel; see the note in image_read.c on user-space touches). */
+static void *fill_part(void *arg)
 {
-	struct iovec local[1024], remote[1024];
-	size_t n = 0, batch = 0;
-	size_t nseg = r->img->phnum - 1;
-	for (size_t i = 0; i <= nseg; i++) {
-		if (i < nseg && !special_segment(r, &r->img->ph[1 + i])) {
-			const Elf64_Phdr *p = &r->img->ph[1 + i];
-			void *src = (void *)(r->img->map + p->p_offset);
-			/* page tables for the source in one call, not a fault per page */
-			madvise((void *)((uintptr_t)src & ~0xfffull), p->p_filesz + ((uintptr_t)src & 0xfff), MADV_POPULATE_READ);
-			local[n] = (struct iovec){src, p->p_filesz};
-			remote[n] = (struct iovec){(void *)(uintptr_t)p->p_vaddr, p->p_filesz};
-			n++;
-			batch += p->p_filesz;
-		}
-		if (n && (n == 1024 || batch >= (64u << 20) || i == nseg)) {
-			size_t want = 0;
-			for (size_t k = 0; k < n; k++)
-				want += local[k].iov_len;
-			ssize_t w = process_vm_writev(r->pid, local, n, remote, n, 0);
-			if (w < 0 || (size_t)w != want)
-				return crest_err_sys(err, w < 0 ? errno : EFAULT,
-						     "restoring %s: writing memory into pid %d (%zd of %zu bytes)",
-						     r->img->path, r->pid, w, want);
-			n = 0;
-			batch = 0;
+	struct filler *f = arg;
+	struct rst *r = f->r;
+	const size_t bsz = 2u << 20;
+	uint8_t *buf = malloc(bsz);
+	if (!buf) {
+		f->err = ENOMEM;
+		return NULL;
+	}
+	for (size_t i = f->first; i < f->last && !f->err; i++) {
+		const Elf64_Phdr *p = &r->img->ph[1 + i];
+		if (special_segment(r, p))
+			continue;
+		uint64_t off = i == f->first ? f->skip_head : 0;
+		uint64_t end = (f->only_head && i == f->last - 1) ? f->only_head : p->p_filesz;
+		while (off < end) {
+			size_t n = end - off < bsz ? (size_t)(end - off) : bsz;
+			ssize_t got = pread(r->img->fd, buf, n, (off_t)(p->p_offset + off));
+			struct iovec l = {buf, (size_t)got}, rm = {(void *)(uintptr_t)(p->p_vaddr + off), (size_t)got};
+			ssize_t w = got > 0 ? process_vm_writev(r->pid, &l, 1, &rm, 1, 0) : -1;
+			if (got <= 0 || w != got) {
+				f->err = got <= 0 ? (got < 0 ? errno : EIO) : (w < 0 ? errno : EFAULT);
+				f->got = w;
+				f->want = got;
+				f->at = p->p_vaddr + off;
+				break;
+			}
+			off += (uint64_t)got;
 		}
 	}
+	free(buf);
+	return NULL;
+}
+
+/* Two writers, one per core, each taking half of the bytes. */
+static int fill_memory(struct rst *r, crest_error **err)
+{
+	size_t nseg = r->img->phnum - 1;
+	uint64_t total = 0;
+	for (size_t i = 0; i < nseg; i++)
+		total += r->img->ph[1 + i].p_filesz;
+	struct filler f[2] = {{.r = r, .first = 0, .last = nseg}, {.r = r, .first = nseg, .last = nseg}};
+	/* split at half the bytes, inside a segment if need be (page-aligned) */
+	uint64_t acc = 0;
+	for (size_t i = 0; i < nseg && total > (8u << 20); i++) {
+		uint64_t len = r->img->ph[1 + i].p_filesz;
+		if (acc + len >= total / 2) {
+			uint64_t cut = ALIGN_UP(total / 2 - acc, 4096);
+			if (cut >= len) {
+				f[0].last = i + 1;
+				f[1].first = i + 1;
+			} else {
+				f[0].last = i + 1;
+				f[0].only_head = cut;
+				f[1].first = i;
+				f[1].skip_head = cut;
+			}
+			f[1].last = nseg;
+			break;
+		}
+		acc += len;
+	}
+	pthread_t t;
+	bool two = f[1].first < f[1].last && pthread_create(&t, NULL, fill_part, &f[1]) == 0;
+	if (!two && f[1].first < f[1].last) {
+		f[0].last = nseg;
+		f[0].only_head = 0;
+	}
+	fill_part(&f[0]);
+	if (two)
+		pthread_join(t, NULL);
+	for (int k = 0; k < 2; k++)
+		if (f[k].err)
+			return crest_err_sys(err, f[k].err, "restoring %s: writing memory at %#lx into pid %d (%zd of %zd bytes)",
+					     r->img->path, (unsigned long)f[k].at, r->pid, f[k].got, f[k].want);
 	return 0;
 }
 
@@ -724,6 +770,22 @@ static int finish(struct rst *r, crest_error **err)
 		fz.t[k].dirty = false; /* these are its registers now */
 	}
 	fz.inf.scratch_taken = false;
+	for (int k = 0; ret >= 0 && k < CREST_RLIMIT_COUNT; k++) {
+		struct rlimit want = {r->proc.rlimits[k].cur, r->proc.rlimits[k].max}, have;
+		if (prlimit(r->pid, (__rlimit_resource_t)k, &want, NULL) == 0 || errno == EINVAL)
+			continue;
+		/* Raising a hard limit needs CAP_SYS_RESOURCE: keep what we may. */
+		if (errno == EPERM && prlimit(r->pid, (__rlimit_resource_t)k, NULL, &have) == 0) {
+			want.rlim_max = have.rlim_max;
+			if (want.rlim_cur > want.rlim_max)
+				want.rlim_cur = want.rlim_max;
+			log_warn(r->ctx, "pid %d: resource limit %d: hard limit %lu could not be raised (no CAP_SYS_RESOURCE); kept %lu",
+				 r->pid, k, (unsigned long)r->proc.rlimits[k].max, (unsigned long)have.rlim_max);
+			if (prlimit(r->pid, (__rlimit_resource_t)k, &want, NULL) == 0)
+				continue;
+		}
+		ret = crest_err_sys(err, errno, "restoring %s: setting resource limit %d of pid %d", r->img->path, k, r->pid);
+	}
 	if (ret < 0) {
 		crest_freeze_kill(r->ctx, &fz);
 		return ret;
@@ -827,6 +889,7 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 
 	pid_t want = r->th[0].tid;
 	struct clone_args ca = {.exit_signal = SIGCHLD, .set_tid = (uint64_t)(uintptr_t)&want, .set_tid_size = 1};
+	log_debug(ctx, "restore %s: checked and prepared in %.1f ms", r->img->path, (double)(crest_now_ns() - t0) / 1e6);
 	long c = syscall(SYS_clone3, &ca, sizeof(ca));
 	if (c < 0) {
 		ret = errno == EEXIST ? crest_err(err, EEXIST,
@@ -855,9 +918,11 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 		goto out;
 	}
 	uint64_t tm = crest_now_ns();
+	log_debug(ctx, "restore %s: mappings in place after %.1f ms", r->img->path, (double)(tm - t0) / 1e6);
 	if ((ret = fill_memory(r, err)) < 0)
 		goto out;
 	mem_ns = crest_now_ns() - tm;
+	log_debug(ctx, "restore %s: memory written in %.1f ms", r->img->path, (double)mem_ns / 1e6);
 	if (write(r->go_w, "g", 1) != 1) {
 		ret = crest_err_sys(err, errno, "restoring %s: waking the restorer", r->img->path);
 		goto out;
@@ -866,6 +931,7 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 		if ((ret = expect_msg(r, &msg, err)) < 0)
 			goto out;
 	}
+	log_debug(ctx, "restore %s: threads ready after %.1f ms", r->img->path, (double)(crest_now_ns() - t0) / 1e6);
 	ret = finish(r, err);
 	if (ret < 0)
 		goto out;

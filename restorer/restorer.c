@@ -10,10 +10,10 @@
  *   2. moves [vvar], [vvar_vclock] and [vdso] into the region's scratch
  *      area, unmaps everything outside the region, and moves them on to the
  *      addresses the image recorded (glibc keeps pointers into them);
- *   3. creates every mapping of the image and pre-populates the stored
- *      ranges (MADV_POPULATE_WRITE: no trapping fault per page);
+ *   3. creates every mapping of the image;
  *   4. reports MAPPED and waits while crest writes the pages in with
- *      process_vm_writev;
+ *      process_vm_writev (the kernel allocates them as it copies: no
+ *      trapping fault per page);
  *   5. sets the final protections, sigactions, umask, personality and the mm
  *      fields (PR_SET_MM_MAP), queues the process-wide pending signals;
  *   6. creates the other threads with clone3(set_tid) and, like each of
@@ -62,7 +62,6 @@ typedef unsigned long ul;
 #define MADV_HUGEPAGE 14
 #define MADV_NOHUGEPAGE 15
 #define MADV_WIPEONFORK 18
-#define MADV_POPULATE_WRITE 23
 #define PR_SET_NAME 15
 #define PR_SET_MM 35
 #define PR_SET_MM_MAP 14
@@ -237,13 +236,6 @@ void rst_main(struct rst_args *a)
 	for (uint32_t i = 0; i < a->nvma; i++)
 		if (v[i].fd >= 0)
 			sys3(NR_close, v[i].fd, 0, 0);
-
-	struct rst_range *rg = at(a, a->range_off);
-	for (uint32_t i = 0; i < a->nrange; i++) {
-		long r = sys3(NR_madvise, rg[i].start, rg[i].end - rg[i].start, MADV_POPULATE_WRITE);
-		if (r < 0 && r != -22 /* EINVAL: older kernel, crest's writes fault instead */)
-			die(a, RST_PH_POPULATE, r, rg[i].start);
-	}
 
 	say(a, RST_MSG_MAPPED, 0, 0, 0);
 	char go;

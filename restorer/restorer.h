@@ -17,15 +17,15 @@
 
 /* Messages the restorer writes to the status pipe (struct rst_msg). */
 enum rst_msg_kind {
-	RST_MSG_MAPPED = 1, /* every mapping is in place and populated: fill now */
+	RST_MSG_MAPPED = 1, /* every mapping is in place: crest writes the pages now */
 	RST_MSG_READY = 2,  /* a thread has finished its setup (detail = tid) */
 	RST_MSG_ERROR = 3,  /* something failed: phase, -errno, detail */
 };
 
 enum rst_phase {
-	RST_PH_VDSO = 1, RST_PH_UNMAP = 2, RST_PH_MAP = 3, RST_PH_POPULATE = 4,
-	RST_PH_WAIT = 5, RST_PH_PROTECT = 6, RST_PH_SIGACTION = 7, RST_PH_MM = 8,
-	RST_PH_THREAD = 9, RST_PH_SIGQUEUE = 10, RST_PH_CREDS = 11, RST_PH_MISC = 12,
+	RST_PH_VDSO = 1, RST_PH_UNMAP = 2, RST_PH_MAP = 3, RST_PH_WAIT = 4,
+	RST_PH_PROTECT = 5, RST_PH_SIGACTION = 6, RST_PH_MM = 7, RST_PH_THREAD = 8,
+	RST_PH_SIGQUEUE = 9, RST_PH_MISC = 10,
 };
 
 struct rst_msg {
@@ -51,11 +51,6 @@ _Static_assert(sizeof(struct rst_vma) == 48, "rst_vma layout");
 
 enum { RST_MADV_DONTFORK = 1, RST_MADV_DONTDUMP = 2, RST_MADV_HUGEPAGE = 4, RST_MADV_NOHUGEPAGE = 8,
        RST_MADV_WIPEONFORK = 16 };
-
-/* A range to pre-populate before crest fills it (the stored segments). */
-struct rst_range {
-	uint64_t start, end;
-};
 
 /* A special mapping to move from where the kernel put it to where the image
  * had it: [vvar], [vvar_vclock], [vdso]. */
@@ -103,8 +98,8 @@ struct rst_args {
 	int32_t image_fd;         /* closed by the restorer */
 	uint32_t umask;
 	uint64_t task_size;       /* top of user space */
-	uint32_t nvma, nrange, nmove, nthreads;
-	uint64_t vma_off, range_off, move_off, thread_off; /* offsets from rst_args */
+	uint32_t nvma, nmove, nthreads, pad;
+	uint64_t vma_off, move_off, thread_off; /* offsets from rst_args */
 	struct rst_sigaction act[64];  /* signal n at act[n-1] */
 	uint64_t act_set;         /* bit n-1: install act[n-1] */
 	uint32_t nshq, personality;
