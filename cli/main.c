@@ -19,7 +19,7 @@ static void usage(FILE *f)
 		"        the process is killed afterwards unless --leave-running\n"
 		"  show DIR [--json]\n"
 		"        check an image and print what it holds\n"
-		"  restore -i DIR [--detach] [--shell-job]\n"
+		"  restore -i DIR [--detach] [--shell-job] [--pidns]\n"
 		"        rebuild the process from its image; crest stays its parent and exits\n"
 		"        with its status unless --detach\n"
 		"  check DIR\n"

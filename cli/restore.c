@@ -39,18 +39,16 @@ int cli_restore(struct cli_global *g, int argc, char **argv)
 		case 'i': o.dir = optarg; break;
 		case 'd': detach = true; break;
 		case 'j': o.flags |= CREST_RESTORE_SHELL_JOB; break;
-		case 'n':
-			fprintf(stderr, "crest: --pidns is not implemented yet; restore needs the image's PIDs to be free\n");
-			return 2;
+		case 'n': o.flags |= CREST_RESTORE_PIDNS; break;
 		case 'h':
-			printf("usage: crest restore -i DIR [--detach] [--shell-job]\n");
+			printf("usage: crest restore -i DIR [--detach] [--shell-job] [--pidns]\n");
 			return 0;
 		default:
 			return 2;
 		}
 	}
 	if (!o.dir || optind != argc) {
-		fprintf(stderr, "crest: usage: crest restore -i DIR [--detach] [--shell-job]\n");
+		fprintf(stderr, "crest: usage: crest restore -i DIR [--detach] [--shell-job] [--pidns]\n");
 		return 2;
 	}
 	crest_ctx *ctx = cli_ctx(g);
@@ -68,14 +66,14 @@ int cli_restore(struct cli_global *g, int argc, char **argv)
 	if (detach)
 		return 0;
 	/* Stay its parent: wait, pass on TERM/INT/HUP, exit as it did. */
-	child = st.pid;
+	child = st.child;
 	struct sigaction sa = {.sa_handler = forward};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	int ws;
-	while (waitpid(st.pid, &ws, 0) < 0) {
+	while (waitpid(st.child, &ws, 0) < 0) {
 		if (errno != EINTR) {
 			perror("crest: waitpid");
 			return 1;

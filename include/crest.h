@@ -114,6 +114,10 @@ enum crest_restore_flags {
 	/* Give fds 0, 1 and 2 of the caller to the restored process instead
 	 * of the image's (a process restored onto the caller's terminal). */
 	CREST_RESTORE_SHELL_JOB = 1u << 0,
+	/* Restore into a new PID namespace, under a small init process of
+	 * crest's, so that the image's PIDs are free even if the original
+	 * still runs. */
+	CREST_RESTORE_PIDNS = 1u << 1,
 };
 
 struct crest_restore_opts {
@@ -128,7 +132,9 @@ struct crest_restore_opts {
 
 struct crest_restore_stats {
 	size_t sz;                /* set by the caller: sizeof(struct crest_restore_stats) */
-	pid_t pid;                /* the restored process (crest's child) */
+	pid_t pid;                /* the restored process, as the caller sees it */
+	pid_t child;              /* the caller's child to wait for: pid, or the
+	                           * namespace's init (which exits as pid does) */
 	uint64_t total_ns;        /* from opening the image to the process running */
 	uint64_t memory_ns;       /* writing page contents into the process */
 	uint64_t bytes_pages;

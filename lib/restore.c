@@ -20,6 +20,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/procfs.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -75,7 +76,9 @@ struct rst {
 	struct fdplan *fp;
 	size_t nfp, cap_fp;
 	int status_r, go_w;
-	pid_t pid;
+	pid_t pid;               /* the restored process, in crest's namespace */
+	pid_t child;             /* crest's child: pid, or the new namespace's init */
+	bool pidns;
 };
 
 /* ---- reading the image ------------------------------------------------ */
@@ -359,6 +362,60 @@ __attribute__((noreturn)) static void child_main(struct rst *r, int status_w)
 	_exit(122);
 }
 
+/*
+ * With --pidns: pid 1 of the new namespace.  Creates the process with the
+ * image's PID (free in a fresh namespace), then reaps whatever ends in the
+ * namespace and exits the way the restored process did.
+ */
+__attribute__((noreturn)) static void init_main(struct rst *r, int status_w)
+{
+	pid_t want = r->th[0].tid;
+	struct clone_args ca = {.exit_signal = SIGCHLD, .set_tid = (uint64_t)(uintptr_t)&want, .set_tid_size = 1};
+	long c = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (c == 0)
+		child_main(r, status_w);
+	if (c < 0)
+		_exit(123);
+	syscall(SYS_close_range, 0, ~0u, 0);
+	prctl(PR_SET_NAME, "crest-init");
+	for (;;) {
+		int st;
+		pid_t p = waitpid(-1, &st, 0);
+		if (p == (pid_t)c)
+			_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+		if (p < 0 && errno == ECHILD)
+			_exit(0);
+	}
+}
+
+/* With --pidns: the restored process's PID in crest's namespace (the only
+ * child of the namespace's init). */
+static pid_t find_outer_pid(pid_t init)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", init, init);
+	cleanup_free char *s = NULL;
+	if (crest_read_file(path, &s) <= 0)
+		return 0;
+	return (pid_t)atoi(s);
+}
+
+/* The namespace-local TID (last NSpid entry) of thread `tid` of `pid`. */
+static pid_t inner_tid(pid_t pid, pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	cleanup_free char *s = NULL;
+	if (crest_read_file(path, &s) <= 0)
+		return 0;
+	char *l = strstr(s, "NSpid:");
+	if (!l)
+		return tid;
+	l[strcspn(l, "\n")] = '\0';
+	char *last = strrchr(l, '\t');
+	return last ? (pid_t)atoi(last + 1) : tid;
+}
+
 static const char *phase_name(uint32_t p)
 {
 	static const char *const n[] = {"?", "moving the vDSO", "unmapping crest", "creating a mapping",
@@ -383,8 +440,8 @@ static int expect_msg(struct rst *r, struct rst_msg *m, crest_error **err)
 				 r->img->path, r->pid, phase_name(m->phase), (unsigned long)m->detail,
 				 strerror((int)-m->err));
 	int st = 0;
-	waitpid(r->pid, &st, 0);
-	r->pid = 0;
+	waitpid(r->child, &st, 0);
+	r->child = r->pid = 0;
 	return crest_err(err, EIO, "restoring %s: the new process died before it was ready (%s %d)", r->img->path,
 			 WIFSIGNALED(st) ? "signal" : "exit status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 }
@@ -752,12 +809,15 @@ static int finish(struct rst *r, crest_error **err)
 					strerror((int)-res));
 	}
 	for (size_t i = 0; ret >= 0 && i < r->nth; i++) {
-		ssize_t k = crest_freeze_find(&fz, r->th[i].tid);
+		ssize_t k = -1;
+		for (size_t j = 0; j < fz.n && k < 0; j++)
+			if ((r->pidns ? inner_tid(r->pid, fz.t[j].tid) : fz.t[j].tid) == r->th[i].tid)
+				k = (ssize_t)j;
 		if (k < 0) {
 			ret = crest_err(err, EIO, "restoring %s: thread %d is missing", r->img->path, r->th[i].tid);
 			break;
 		}
-		pid_t tid = r->th[i].tid;
+		pid_t tid = fz.t[k].tid;
 		struct user_regs_struct g = r->th[i].regs;
 		final_regs(&g, &r->th[i].th);
 		struct iovec iov = {(void *)r->th[i].xstate, r->th[i].xstate_len};
@@ -816,7 +876,8 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 				r->img->path, r->root);
 		goto out;
 	}
-	for (size_t i = 0; i < r->nth; i++) {
+	r->pidns = o->flags & CREST_RESTORE_PIDNS;
+	for (size_t i = 0; i < r->nth && !r->pidns; i++) {
 		if (kill(r->th[i].tid, 0) == 0 || errno != ESRCH) {
 			char comm[64] = "?", path[64];
 			cleanup_free char *c = NULL;
@@ -889,6 +950,14 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 
 	pid_t want = r->th[0].tid;
 	struct clone_args ca = {.exit_signal = SIGCHLD, .set_tid = (uint64_t)(uintptr_t)&want, .set_tid_size = 1};
+	if (r->pidns) {
+		if (want == 1) {
+			ret = crest_err(err, ENOTSUP, "cannot restore %s into a new PID namespace: it was pid 1 there too",
+					r->img->path);
+			goto out;
+		}
+		ca = (struct clone_args){.flags = CLONE_NEWPID, .exit_signal = SIGCHLD};
+	}
 	log_debug(ctx, "restore %s: checked and prepared in %.1f ms", r->img->path, (double)(crest_now_ns() - t0) / 1e6);
 	long c = syscall(SYS_clone3, &ca, sizeof(ca));
 	if (c < 0) {
@@ -898,9 +967,12 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 				      : crest_err_sys(err, errno, "restoring %s: clone3 with pid %d", r->img->path, want);
 		goto out;
 	}
-	if (c == 0)
+	if (c == 0) {
+		if (r->pidns)
+			init_main(r, status_p[1]);
 		child_main(r, status_p[1]);
-	r->pid = (pid_t)c;
+	}
+	r->child = r->pid = (pid_t)c;
 	/* Only the child needs these; holding them would hide its death. */
 	for (size_t i = 0; i < r->nfp; i++)
 		close(r->fp[i].src);
@@ -915,6 +987,11 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 		goto out;
 	if (msg.kind != RST_MSG_MAPPED) {
 		ret = crest_err(err, EPROTO, "restoring %s: unexpected message %u from the restorer", r->img->path, msg.kind);
+		goto out;
+	}
+	if (r->pidns && !(r->pid = find_outer_pid(r->child))) {
+		ret = crest_err(err, ESRCH, "restoring %s: cannot find the restored process under its namespace's init (pid %d)",
+				r->img->path, r->child);
 		goto out;
 	}
 	uint64_t tm = crest_now_ns();
@@ -940,6 +1017,7 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 		memset(stats, 0, sizeof(*stats));
 		stats->sz = sz;
 		stats->pid = r->pid;
+		stats->child = r->child;
 		stats->total_ns = crest_now_ns() - t0;
 		stats->memory_ns = mem_ns;
 		for (size_t i = 1; i < r->img->phnum; i++)
@@ -948,12 +1026,13 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 		stats->mappings = r->vmas.count;
 	}
 	log_info(ctx, "restored pid %d from %s", r->pid, r->img->path);
-	r->pid = 0; /* it is running: not ours to kill any more */
+	r->child = r->pid = 0; /* it is running: not ours to kill any more */
 out:
-	if (r->pid > 0) {
-		/* Nothing half-restored stays alive. */
-		kill(r->pid, SIGKILL);
-		waitpid(r->pid, NULL, __WALL);
+	if (r->child > 0) {
+		/* Nothing half-restored stays alive (killing the namespace's
+		 * init ends everything in it). */
+		kill(r->child, SIGKILL);
+		waitpid(r->child, NULL, __WALL);
 	}
 	for (int i = 0; i < 2; i++) {
 		if (status_p[i] >= 0)

@@ -773,6 +773,36 @@ t_r_pid_taken() {
 	expect_alive "$pid" "the original after the refused restore"
 }
 
+# A copy restored into a new PID namespace while the original still runs:
+# inside, it has the original's PID; both go on counting.
+t_r_pidns() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
+	local pid=$TPID init copy i p1 p2
+	dump_ok "$pid" "$CASE_DIR/img" --leave-running
+	timeout -k 5 120 "$CREST" restore -i "$CASE_DIR/img" --pidns >"$CASE_DIR/rout" 2>"$CASE_DIR/rerr" &
+	RPID=$!
+	echo "$RPID" >>"$CASE_DIR/pids"
+	for ((i = 0; i < 200; i++)); do
+		grep -q "restored pid" "$CASE_DIR/rerr" 2>/dev/null && break
+		kill -0 "$RPID" 2>/dev/null || fail "crest restore --pidns ended: $(excerpt "$CASE_DIR/rerr")"
+		sleep 0.05
+	done
+	copy=$(sed -n 's/.*restored pid \([0-9]*\):.*/\1/p' "$CASE_DIR/rerr")
+	[ -n "$copy" ] || fail "no restored pid reported: $(excerpt "$CASE_DIR/rerr")"
+	echo "$copy" >>"$CASE_DIR/pids"
+	init=$(cat "/proc/$RPID/task/$RPID/children" 2>/dev/null)
+	[ -n "$init" ] || fail "crest restore --pidns has no child (the namespace's init)"
+	grep -q "^NSpid:[[:space:]]*${copy}[[:space:]]*${pid}\$" "/proc/$copy/status" ||
+		fail "the copy's NSpid is not '$copy $pid': $(grep NSpid "/proc/$copy/status")"
+	expect_alive "$pid" "the original beside the copy"
+	p1=$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$copy/fdinfo/1")
+	sleep 0.5
+	p2=$(sed -n 's/^pos:[[:space:]]*//p' "/proc/$copy/fdinfo/1")
+	[ "$p2" -gt "$p1" ] || fail "the copy is not counting (stdout offset $p1 -> $p2)"
+	kill -TERM "$copy"
+	wait_crest
+}
+
 # Bad images: each refused with a clear error before anything runs.
 t_r_bad_images() {
 	local d=$CASE_DIR prog=$CASE_DIR/counter-copy size
@@ -993,7 +1023,7 @@ EOF
 # ---- runner ----------------------------------------------------------------
 
 CASES=(static threads8 python leave_running_regs leave_running_signals syscall_state
-	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_bad_images
+	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_pidns r_bad_images
 	bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
 [ $# -gt 0 ] && CASES=("$@")
 
