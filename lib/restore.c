@@ -19,6 +19,7 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/procfs.h>
@@ -154,6 +155,34 @@ static int read_image(struct rst *r, crest_error **err)
 		if (!r->th[i].xstate || r->th[i].th.tid != (uint32_t)r->th[i].tid)
 			return crest_err(err, EBADMSG, "image %s: thread %d lacks its XSAVE or crest note", r->img->path,
 					 r->th[i].tid);
+	return 0;
+}
+
+/* The process keeps pointers into the vDSO, so the running kernel's vDSO
+ * must be the one the image was taken with.  (Routing calls from an old
+ * vDSO layout to a new one is not done yet.) */
+static int check_vdso(struct rst *r, crest_error **err)
+{
+	const uint8_t *mine = (const uint8_t *)getauxval(AT_SYSINFO_EHDR);
+	for (size_t i = 1; mine && i < r->img->phnum; i++) {
+		const Elf64_Phdr *p = &r->img->ph[i];
+		for (uint32_t k = 0; k < r->vmas.count; k++) {
+			struct crest_vma_entry e;
+			memcpy(&e, r->vmas.ents + (size_t)k * r->vmas.entsize, sizeof(e));
+			if (e.kind != CREST_VMA_VDSO || p->p_vaddr != e.start)
+				continue;
+			uint8_t buf[4096];
+			for (uint64_t o = 0; o < p->p_filesz; o += sizeof(buf)) {
+				size_t n = p->p_filesz - o < sizeof(buf) ? (size_t)(p->p_filesz - o) : sizeof(buf);
+				if (pread(r->img->fd, buf, n, (off_t)(p->p_offset + o)) != (ssize_t)n)
+					return crest_err_sys(err, errno, "reading %s", r->img->path);
+				if (memcmp(buf, mine + o, n))
+					return crest_err(err, ENOTSUP,
+							 "cannot restore %s: this kernel's vDSO differs from the one the process was using (%s); restore on the kernel the image was taken on",
+							 r->img->path, "routing calls to a new vDSO is not supported yet");
+			}
+		}
+	}
 	return 0;
 }
 
@@ -870,6 +899,8 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 	if (ret < 0)
 		return ret;
 	if ((ret = crest_image_check(r->img, err)) < 0 || (ret = read_image(r, err)) < 0)
+		goto out;
+	if ((ret = check_vdso(r, err)) < 0)
 		goto out;
 	if (strcmp(r->root, "/")) {
 		ret = crest_err(err, ENOTSUP, "restoring %s: the process ran chrooted in %s, which crest does not restore yet",

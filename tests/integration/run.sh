@@ -803,6 +803,23 @@ t_r_pidns() {
 	wait_crest
 }
 
+# --shell-job: the restored process writes to crest restore's own stdout.
+t_r_shell_job() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
+	local pid=$TPID
+	sleep 0.3
+	dump_ok "$pid" "$CASE_DIR/img"
+	wait_exit "$pid" || fail "dump did not kill the counter"
+	timeout -k 5 60 "$CREST" restore -i "$CASE_DIR/img" --shell-job >"$CASE_DIR/rout" 2>"$CASE_DIR/rerr" &
+	RPID=$!
+	echo "$RPID" >>"$CASE_DIR/pids"
+	wait_restored "$pid"
+	sleep 0.4
+	grep -q '^n=' "$CASE_DIR/rout" || fail "nothing counted on crest's stdout: $(excerpt "$CASE_DIR/rout")"
+	kill -TERM "$pid"
+	wait_crest
+}
+
 # Bad images: each refused with a clear error before anything runs.
 t_r_bad_images() {
 	local d=$CASE_DIR prog=$CASE_DIR/counter-copy size
@@ -1023,7 +1040,7 @@ EOF
 # ---- runner ----------------------------------------------------------------
 
 CASES=(static threads8 python leave_running_regs leave_running_signals syscall_state
-	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_pidns r_bad_images
+	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_pidns r_shell_job r_bad_images
 	bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
 [ $# -gt 0 ] && CASES=("$@")
 
