@@ -285,18 +285,6 @@ int crest_target_read(struct crest_freezer *fz, uint64_t addr, void *buf, size_t
 int crest_target_write(struct crest_freezer *fz, uint64_t addr, const void *buf, size_t len)
 {
 	int fd = mem_fd(fz);
-	if (fd < 0)
-		return fd;
-	const char *p = buf;
-	while (len) {
-		ssize_t r = pwrite(fd, p, len, (off_t)addr);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		p += r;
-		addr += (uint64_t)r;
-		len -= (size_t)r;
-	}
-	return 0;
+	/* /proc/PID/mem at offset `addr` is a file like any other */
+	return fd < 0 ? fd : crest_pwrite_all(fd, buf, len, (off_t)addr);
 }
