@@ -6,7 +6,8 @@
  * and a PROT_NONE region, shared anonymous memory, written pages of a
  * private mapping of MAPFILE and 1000 one-page mappings; 8 threads counting
  * in thread-local storage; a SIGUSR1 handler on an alternate signal stack;
- * SIGUSR2 blocked and pending; OFFFILE open at offset 777 and APPENDFILE
+ * SIGUSR2 blocked and pending; an x87 control word and a value on the x87
+ * register stack; OFFFILE open at offset 777 and APPENDFILE
  * open with O_APPEND (after writing "before\n").  Prints "pid=<pid> ready".
  * On SIGUSR1 it checks everything, joins the threads, appends "after\n",
  * prints "CHECK OK" (exit 0) or "CHECK FAIL: <what>" (exit 1).
@@ -146,8 +147,24 @@ int main(int argc, char **argv)
 	printf("pid=%d ready\n", (int)getpid());
 	fflush(stdout);
 
+	/* x87: an unusual control word (round toward zero, 64-bit precision)
+	 * and a value left on the register stack across the checkpoint.
+	 * Nothing called until the check uses x87. */
+	static const long double x87_val = 3.14159265358979323846264338327950288L;
+	unsigned short cw_set = 0x0f7f, cw_got = 0;
+	__asm__ volatile("fldcw %0" : : "m"(cw_set));
+	__asm__ volatile("fldt %0" : : "m"(x87_val));
+
 	while (!got_usr1)
 		pause();
+
+	long double x87_got;
+	__asm__ volatile("fnstcw %0" : "=m"(cw_got));
+	__asm__ volatile("fstpt %0" : "=m"(x87_got));
+	unsigned short cw_default = 0x037f;
+	__asm__ volatile("fldcw %0" : : "m"(cw_default));
+	if (cw_got != cw_set) FAIL("x87 control word %#x, want %#x", cw_got, cw_set);
+	if (memcmp(&x87_got, &x87_val, 10)) FAIL("x87 register stack lost its value");
 
 	/* after the restore */
 	if (!same(heap, heap_len, 1)) FAIL("heap");
