@@ -27,6 +27,7 @@ int cli_restore(struct cli_global *g, int argc, char **argv)
 		{"detach", no_argument, NULL, 'd'},
 		{"shell-job", no_argument, NULL, 'j'},
 		{"pidns", no_argument, NULL, 'n'},
+		{"route-vdso", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -40,6 +41,7 @@ int cli_restore(struct cli_global *g, int argc, char **argv)
 		case 'd': detach = true; break;
 		case 'j': o.flags |= CREST_RESTORE_SHELL_JOB; break;
 		case 'n': o.flags |= CREST_RESTORE_PIDNS; break;
+		case 'V': o.flags |= CREST_RESTORE_ROUTE_VDSO; break;
 		case 'h':
 			printf("usage: crest restore -i DIR [--detach] [--shell-job] [--pidns]\n");
 			return 0;

@@ -118,6 +118,11 @@ enum crest_restore_flags {
 	 * crest's, so that the image's PIDs are free even if the original
 	 * still runs. */
 	CREST_RESTORE_PIDNS = 1u << 1,
+	/* Route the process's vDSO calls to this kernel's vDSO through
+	 * trampolines even if the two vDSOs are identical.  Restore does this
+	 * by itself when they differ; the flag lets that path be tested on
+	 * one kernel. */
+	CREST_RESTORE_ROUTE_VDSO = 1u << 2,
 };
 
 struct crest_restore_opts {

@@ -80,6 +80,9 @@ struct rst {
 	pid_t pid;               /* the restored process, in crest's namespace */
 	pid_t child;             /* crest's child: pid, or the new namespace's init */
 	bool pidns;
+	bool vdso_proxy;         /* the image's vDSO becomes trampolines to this kernel's */
+	uint64_t spec_base;      /* with vdso_proxy: where this kernel's [vvar]..[vdso] go */
+	uint64_t new_vdso, new_vdso_len; /* with vdso_proxy: this kernel's [vdso] in the process */
 };
 
 /* ---- reading the image ------------------------------------------------ */
@@ -158,10 +161,9 @@ static int read_image(struct rst *r, crest_error **err)
 	return 0;
 }
 
-/* The process keeps pointers into the vDSO, so the running kernel's vDSO
- * must be the one the image was taken with.  (Routing calls from an old
- * vDSO layout to a new one is not done yet.) */
-static int check_vdso(struct rst *r, crest_error **err)
+/* Is this kernel's vDSO byte for byte the one the process was using?
+ * Returns 0 (same), 1 (different: calls must be routed) or -errno. */
+static int vdso_differs(struct rst *r, crest_error **err)
 {
 	const uint8_t *mine = (const uint8_t *)getauxval(AT_SYSINFO_EHDR);
 	for (size_t i = 1; mine && i < r->img->phnum; i++) {
@@ -177,9 +179,7 @@ static int check_vdso(struct rst *r, crest_error **err)
 				if (pread(r->img->fd, buf, n, (off_t)(p->p_offset + o)) != (ssize_t)n)
 					return crest_err_sys(err, errno, "reading %s", r->img->path);
 				if (memcmp(buf, mine + o, n))
-					return crest_err(err, ENOTSUP,
-							 "cannot restore %s: this kernel's vDSO differs from the one the process was using (%s); restore on the kernel the image was taken on",
-							 r->img->path, "routing calls to a new vDSO is not supported yet");
+					return 1;
 			}
 		}
 	}
@@ -199,11 +199,18 @@ static int cmp_span(const void *a, const void *b)
 }
 
 /* A free range of `len` bytes, away from every mapping of the image and
- * of crest itself, searched from high addresses down. */
-static int find_region(struct rst *r, uint64_t len, uint64_t *out, crest_error **err)
+ * of crest itself (and from [avoid_s, avoid_e)), searched from high
+ * addresses down. */
+static int find_region(struct rst *r, uint64_t len, uint64_t avoid_s, uint64_t avoid_e, uint64_t *out,
+		       crest_error **err)
 {
 	cleanup_free struct span *sp = NULL;
 	size_t n = 0, cap = 0;
+	if (avoid_e > avoid_s) {
+		if (crest_grow(&sp, &cap, n + 1, sizeof(*sp)) < 0)
+			return crest_err(err, ENOMEM, "out of memory");
+		sp[n++] = (struct span){avoid_s, avoid_e};
+	}
 	for (uint32_t i = 0; i < r->vmas.count; i++) {
 		struct crest_vma_entry e;
 		memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
@@ -578,7 +585,9 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 		struct crest_vma_entry e;
 		memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
 		const char *path = crest_table_string(&r->vmas, e.path);
-		if (e.kind == CREST_VMA_VVAR || e.kind == CREST_VMA_VVAR_VCLOCK || e.kind == CREST_VMA_VDSO) {
+		if (r->vdso_proxy && (e.kind == CREST_VMA_VVAR || e.kind == CREST_VMA_VVAR_VCLOCK))
+			continue; /* the old vDSO's data pages: nothing reads them any more */
+		if (!r->vdso_proxy && (e.kind == CREST_VMA_VVAR || e.kind == CREST_VMA_VVAR_VCLOCK || e.kind == CREST_VMA_VDSO)) {
 			bool found = false;
 			for (uint32_t k = 0; k < nmv; k++) {
 				if (kinds[k] == e.kind && mv[k].len == e.end - e.start) {
@@ -604,7 +613,7 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 		v->end = e.end;
 		v->prot = e.prot;
 		v->fd = -1;
-		v->fill = e.stored > 0;
+		v->fill = e.stored > 0 || e.kind == CREST_VMA_VDSO;
 		v->madv = madv_of(e.vmflags);
 		v->map_flags = (e.flags & CREST_VMA_F_SHARED) ? MAP_SHARED : MAP_PRIVATE;
 		if (e.flags & CREST_VMA_F_GROWSDOWN)
@@ -623,6 +632,14 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 		v->fd = next_fd++;
 		ret = plan_fd(r, v->fd, fd, false, err);
 		close(fd);
+	}
+	if (r->vdso_proxy) {
+		/* this kernel's specials go to spec_base, keeping their layout */
+		uint64_t lo = ~0ull;
+		for (uint32_t k = 0; k < nmv; k++)
+			lo = mv[k].from < lo ? mv[k].from : lo;
+		for (uint32_t k = 0; k < nmv; k++)
+			mv[k].to = r->spec_base + (mv[k].from - lo);
 	}
 	for (uint32_t k = 0; !ret && k < nmv; k++)
 		if (!mv[k].to)
@@ -780,6 +797,111 @@ static int fill_memory(struct rst *r, crest_error **err)
 	return 0;
 }
 
+/* The dynamic symbols of a vDSO image: name and offset of each function. */
+static const Elf64_Sym *vdso_syms(const uint8_t *b, size_t len, const char **strtab, size_t *n)
+{
+	const Elf64_Ehdr *e = (const Elf64_Ehdr *)(const void *)b;
+	if (len < sizeof(*e) || memcmp(e->e_ident, ELFMAG, SELFMAG) || e->e_shoff > len ||
+	    e->e_shnum > (len - e->e_shoff) / sizeof(Elf64_Shdr))
+		return NULL;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(const void *)(b + e->e_shoff);
+	for (int i = 0; i < e->e_shnum; i++) {
+		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= e->e_shnum)
+			continue;
+		const Elf64_Shdr *st = &sh[sh[i].sh_link];
+		if (sh[i].sh_offset > len || sh[i].sh_size > len - sh[i].sh_offset || st->sh_offset > len ||
+		    st->sh_size > len - st->sh_offset || !st->sh_size || b[st->sh_offset + st->sh_size - 1])
+			return NULL;
+		*strtab = (const char *)b + st->sh_offset;
+		*n = sh[i].sh_size / sizeof(Elf64_Sym);
+		return (const Elf64_Sym *)(const void *)(b + sh[i].sh_offset);
+	}
+	return NULL;
+}
+
+/*
+ * Put the image's own vDSO back at its address, with every function
+ * replaced by a jump to the same function of this kernel's vDSO (which
+ * the restorer moved to spec_base): the process keeps calling the old
+ * addresses, and the code that runs is the one matching this kernel's
+ * data pages.
+ */
+static int write_vdso_proxy(struct rst *r, crest_error **err)
+{
+	const Elf64_Phdr *seg = NULL;
+	uint64_t start = 0, end = 0;
+	for (uint32_t k = 0; k < r->vmas.count; k++) {
+		struct crest_vma_entry e;
+		memcpy(&e, r->vmas.ents + (size_t)k * r->vmas.entsize, sizeof(e));
+		if (e.kind == CREST_VMA_VDSO) {
+			start = e.start;
+			end = e.end;
+		}
+	}
+	for (size_t i = 1; i < r->img->phnum; i++)
+		if (r->img->ph[i].p_vaddr == start && r->img->ph[i].p_filesz == end - start)
+			seg = &r->img->ph[i];
+	if (!start)
+		return 0; /* the process had no vDSO */
+	if (!seg)
+		return crest_err(err, EBADMSG, "restoring %s: the image does not hold the process's vDSO", r->img->path);
+	cleanup_free uint8_t *old = malloc(seg->p_filesz);
+	if (!old)
+		return crest_err(err, ENOMEM, "out of memory");
+	if (pread(r->img->fd, old, seg->p_filesz, (off_t)seg->p_offset) != (ssize_t)seg->p_filesz)
+		return crest_err_sys(err, errno, "reading %s", r->img->path);
+	const uint8_t *mine = (const uint8_t *)getauxval(AT_SYSINFO_EHDR);
+	struct rst_move own[3];
+	uint32_t kinds[3], nown = 0;
+	int ret = own_specials(own, kinds, &nown, r->img->path, err);
+	if (ret < 0)
+		return ret;
+	uint64_t lo = ~0ull, mylen = 0, new_base = 0;
+	for (uint32_t k = 0; k < nown; k++)
+		lo = own[k].from < lo ? own[k].from : lo;
+	for (uint32_t k = 0; k < nown; k++)
+		if (kinds[k] == CREST_VMA_VDSO) {
+			new_base = r->spec_base + (own[k].from - lo);
+			mylen = own[k].len;
+		}
+	const char *ostr, *nstr;
+	size_t on, nn;
+	const Elf64_Sym *os = vdso_syms(old, seg->p_filesz, &ostr, &on);
+	const Elf64_Sym *ns = mine ? vdso_syms(mine, mylen, &nstr, &nn) : NULL;
+	if (!os || !ns || !new_base)
+		return crest_err(err, ENOTSUP, "restoring %s: cannot read the symbols of the old or the new vDSO", r->img->path);
+	size_t patched = 0;
+	for (size_t i = 0; i < on; i++) {
+		if (ELF64_ST_TYPE(os[i].st_info) != STT_FUNC || !os[i].st_value)
+			continue;
+		const char *name = ostr + os[i].st_name;
+		uint64_t to = 0;
+		for (size_t k = 0; k < nn && !to; k++)
+			if (ELF64_ST_TYPE(ns[k].st_info) == STT_FUNC && ns[k].st_value && !strcmp(nstr + ns[k].st_name, name))
+				to = new_base + ns[k].st_value;
+		if (!to)
+			return crest_err(err, ENOTSUP,
+					 "restoring %s: the process used vDSO function %s, which this kernel's vDSO lacks",
+					 r->img->path, name);
+		if (os[i].st_value + 12 > seg->p_filesz)
+			return crest_err(err, EBADMSG, "restoring %s: vDSO symbol %s lies outside the vDSO", r->img->path, name);
+		uint8_t *p = old + os[i].st_value;
+		p[0] = 0x48; /* movabs $to, %rax */
+		p[1] = 0xb8;
+		memcpy(p + 2, &to, 8);
+		p[10] = 0xff; /* jmp *%rax */
+		p[11] = 0xe0;
+		patched++;
+	}
+	struct iovec l = {old, seg->p_filesz}, rm = {(void *)(uintptr_t)start, seg->p_filesz};
+	if (process_vm_writev(r->pid, &l, 1, &rm, 1, 0) != (ssize_t)seg->p_filesz)
+		return crest_err_sys(err, errno, "restoring %s: writing the vDSO trampolines into pid %d", r->img->path, r->pid);
+	r->new_vdso = new_base;
+	r->new_vdso_len = mylen;
+	log_debug(r->ctx, "restore %s: %zu vDSO functions routed to %#lx", r->img->path, patched, (unsigned long)new_base);
+	return 0;
+}
+
 static void final_regs(struct user_regs_struct *g, const struct crest_thread *t)
 {
 	switch (t->restart) {
@@ -815,6 +937,10 @@ static int finish(struct rst *r, crest_error **err)
 			vs = e.start;
 			ve = e.end;
 		}
+	}
+	if (r->vdso_proxy) { /* the trampolines hold no syscall: use the moved real one */
+		vs = r->new_vdso;
+		ve = r->new_vdso + r->new_vdso_len;
 	}
 	ssize_t li = crest_freeze_find(&fz, r->pid);
 	ret = crest_infect_find_syscall(&fz, NULL, 0, vs, ve, err);
@@ -900,8 +1026,11 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 		return ret;
 	if ((ret = crest_image_check(r->img, err)) < 0 || (ret = read_image(r, err)) < 0)
 		goto out;
-	if ((ret = check_vdso(r, err)) < 0)
+	if ((ret = vdso_differs(r, err)) < 0)
 		goto out;
+	r->vdso_proxy = ret == 1 || (o->flags & CREST_RESTORE_ROUTE_VDSO);
+	if (r->vdso_proxy)
+		log_info(ctx, "restoring %s: routing the process's vDSO calls to this kernel's vDSO", r->img->path);
 	if (strcmp(r->root, "/")) {
 		ret = crest_err(err, ENOTSUP, "restoring %s: the process ran chrooted in %s, which crest does not restore yet",
 				r->img->path, r->root);
@@ -945,16 +1074,35 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 	}
 	if (spec_hi > spec_lo)
 		spec = spec_hi - spec_lo;
+	/* this kernel's specials must fit in the scratch area too */
+	struct rst_move own[3];
+	uint32_t own_kinds[3], nown = 0;
+	if ((ret = own_specials(own, own_kinds, &nown, r->img->path, err)) < 0)
+		goto out;
+	uint64_t own_lo = ~0ull, own_hi = 0;
+	for (uint32_t k = 0; k < nown; k++) {
+		own_lo = own[k].from < own_lo ? own[k].from : own_lo;
+		own_hi = own[k].from + own[k].len > own_hi ? own[k].from + own[k].len : own_hi;
+	}
+	if (own_hi > own_lo && own_hi - own_lo > spec)
+		spec = own_hi - own_lo;
 	/* args are built once to learn their size, with the region address
-	 * left at 0, then again for real */
+	 * left at 0 (and a stand-in place for the moved vDSO), then again for
+	 * real */
+	r->spec_base = r->vdso_proxy ? 1ull << 40 : 0;
 	ret = build_args(r, max_target + 1, status_p[1], go_p[0], blob_len, 0, 0, &ab, err);
 	if (ret < 0)
 		goto out;
 	uint64_t args_len = ALIGN_UP(ab.len, 4096);
 	r->region_len = blob_len + args_len + r->nth * RST_STACK_SIZE + ALIGN_UP(spec, 4096) + 4096;
-	ret = find_region(r, r->region_len, &r->region_start, err);
+	ret = find_region(r, r->region_len, 0, 0, &r->region_start, err);
 	if (ret < 0)
 		goto out;
+	if (r->vdso_proxy) {
+		ret = find_region(r, ALIGN_UP(spec, 4096), r->region_start, r->region_start + r->region_len, &r->spec_base, err);
+		if (ret < 0)
+			goto out;
+	}
 	for (size_t i = 0; i < r->nfp; i++)
 		close(r->fp[i].src);
 	r->nfp = 0;
@@ -1027,7 +1175,7 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 	}
 	uint64_t tm = crest_now_ns();
 	log_debug(ctx, "restore %s: mappings in place after %.1f ms", r->img->path, (double)(tm - t0) / 1e6);
-	if ((ret = fill_memory(r, err)) < 0)
+	if ((ret = fill_memory(r, err)) < 0 || (r->vdso_proxy && (ret = write_vdso_proxy(r, err)) < 0))
 		goto out;
 	mem_ns = crest_now_ns() - tm;
 	log_debug(ctx, "restore %s: memory written in %.1f ms", r->img->path, (double)mem_ns / 1e6);

@@ -820,6 +820,32 @@ t_r_shell_job() {
 	wait_crest
 }
 
+# Routing vDSO calls: the process keeps calling its old vDSO addresses,
+# which now jump into this kernel's vDSO, moved elsewhere; the clocks it
+# reads stay right.  (Restore does this itself when the vDSOs differ.)
+t_r_route_vdso() {
+	spawn "$CASE_DIR/t.out" "$TARGETS/clock"
+	local pid=$TPID old t1 t2
+	old=$(awk '/\[vdso\]/ { split($1, a, "-"); print a[1] }' "/proc/$pid/maps")
+	[ -n "$old" ] || fail "the target has no [vdso]"
+	dump_ok "$pid" "$CASE_DIR/img"
+	wait_exit "$pid" || fail "dump did not kill the target"
+	timeout -k 5 60 "$CREST" -v restore -i "$CASE_DIR/img" --route-vdso >"$CASE_DIR/rout" 2>"$CASE_DIR/rerr" &
+	RPID=$!
+	echo "$RPID" >>"$CASE_DIR/pids"
+	wait_restored "$pid"
+	grep -q "routing the process's vDSO calls" "$CASE_DIR/rerr" || fail "restore did not route: $(excerpt "$CASE_DIR/rerr")"
+	grep -q "^$old-.* r-xp .*00:00 0 *\$" "/proc/$pid/maps" || fail "the old vDSO address $old holds no trampoline mapping"
+	grep -q "^$old-.*\[vdso\]" "/proc/$pid/maps" && fail "the kernel's [vdso] is still at the old address $old"
+	t1=$(grep -c '^tick=' "$CASE_DIR/t.out")
+	sleep 0.5
+	t2=$(grep -c '^tick=' "$CASE_DIR/t.out")
+	[ "$t2" -gt "$t1" ] || fail "no clock ticks after restore ($t1 -> $t2)"
+	grep -q 'CLOCK FAIL' "$CASE_DIR/t.out.err" && fail "$(excerpt "$CASE_DIR/t.out.err")"
+	kill -TERM "$pid"
+	wait_crest
+}
+
 # Bad images: each refused with a clear error before anything runs.
 t_r_bad_images() {
 	local d=$CASE_DIR prog=$CASE_DIR/counter-copy size
@@ -1040,7 +1066,7 @@ EOF
 # ---- runner ----------------------------------------------------------------
 
 CASES=(static threads8 python leave_running_regs leave_running_signals syscall_state
-	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_pidns r_shell_job r_bad_images
+	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_pidns r_shell_job r_route_vdso r_bad_images
 	bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
 [ $# -gt 0 ] && CASES=("$@")
 
