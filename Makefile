@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wundef -Wpointer-arith \
            -Wcast-align -Wstrict-prototypes -Wmissing-prototypes -Wvla \
            -Wno-missing-field-initializers
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib -Irestorer -I$(BUILD)/gen -fno-strict-aliasing
+CFLAGS  += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Ilib -Irestorer -Idaemon -I$(BUILD)/gen -fno-strict-aliasing
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -21,6 +21,8 @@ LIBS    := -lxxhash -ljson-c -lzstd
 
 LIB_SRC := $(wildcard lib/*.c)
 CLI_SRC := $(wildcard cli/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -28,7 +30,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TARGET_SRC := $(wildcard tests/targets/*.c)
 TARGET_BIN := $(TARGET_SRC:tests/targets/%.c=$(BUILD)/targets/%)
 
-all: deps-ok $(BUILD)/crest $(BUILD)/libcrest.so
+all: deps-ok $(BUILD)/crest $(BUILD)/crestd $(BUILD)/libcrest.so
 
 # The restorer: freestanding, position-independent code that runs inside
 # the process being restored.  Built without the sanitizers or any libc,
@@ -74,6 +76,9 @@ $(BUILD)/libcrest.so: $(LIB_OBJ) lib/libcrest.map
 $(BUILD)/crest: $(CLI_OBJ) $(BUILD)/libcrest.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcrest.a $(LIBS)
 
+$(BUILD)/crestd: $(DAEMON_OBJ) $(BUILD)/libcrest.a
+	$(CC) $(LDFLAGS) -pthread -o $@ $(DAEMON_OBJ) $(BUILD)/libcrest.a -linih $(LIBS)
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcrest.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcrest.a -lcmocka $(LIBS)
@@ -99,7 +104,7 @@ unit: deps-ok $(UNIT_BIN)
 check: deps-ok
 	$(MAKE) all targets
 	$(MAKE) unit
-	$(MAKE) BUILD=build/san SAN=1 build/san/crest unit
+	$(MAKE) BUILD=build/san SAN=1 build/san/crest build/san/crestd unit
 	CREST=build/san/crest TARGETS=build/targets tests/integration/run.sh
 
 integration: all targets
@@ -114,4 +119,4 @@ bench: all targets $(BENCH_SRC:bench/%.c=build/bench/%)
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)

@@ -15,6 +15,8 @@ int cli_dump(struct cli_global *g, int argc, char **argv);
 int cli_show(struct cli_global *g, int argc, char **argv);
 int cli_check(struct cli_global *g, int argc, char **argv);
 int cli_restore(struct cli_global *g, int argc, char **argv);
+/* ps, status, start, stop, checkpoint, restore LABEL, checkpoints, delete, logs: via crestd */
+int cli_client(struct cli_global *g, int argc, char **argv);
 
 /* A context whose log callback writes "crest: ..." lines to stderr. */
 crest_ctx *cli_ctx(struct cli_global *g);

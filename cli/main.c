@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "cli.h"
@@ -22,6 +23,10 @@ static void usage(FILE *f)
 		"  restore -i DIR [--detach] [--shell-job] [--pidns]\n"
 		"        rebuild the process from its image; crest stays its parent and exits\n"
 		"        with its status unless --detach\n"
+		"  ps | status LABEL | start LABEL | stop LABEL | logs LABEL [--follow]\n"
+		"  checkpoint LABEL [--leave-running] | restore LABEL [ID]\n"
+		"  checkpoints LABEL | delete LABEL ID\n"
+		"        talk to crestd (socket: $CREST_SOCKET, /run/crest/crestd.sock as root)\n"
 		"  check DIR\n"
 		"        check that an image is intact and can be restored on this machine\n"
 		"  version\n"
@@ -91,8 +96,17 @@ int main(int argc, char **argv)
 		return cli_dump(&g, argc, argv);
 	if (!strcmp(cmd, "show"))
 		return cli_show(&g, argc, argv);
-	if (!strcmp(cmd, "restore"))
-		return cli_restore(&g, argc, argv);
+	if (!strcmp(cmd, "restore")) {
+		bool local = false; /* -i DIR: from an image; LABEL [ID]: through crestd */
+		for (int k = 1; k < argc; k++)
+			local |= !strcmp(argv[k], "-i") || !strncmp(argv[k], "--image", 7) || !strcmp(argv[k], "-h") ||
+				 !strcmp(argv[k], "--help");
+		return local || argc == 1 ? cli_restore(&g, argc, argv) : cli_client(&g, argc, argv);
+	}
+	static const char *const daemon_cmds[] = {"ps", "status", "start", "stop", "checkpoint", "checkpoints", "delete", "logs"};
+	for (size_t k = 0; k < sizeof(daemon_cmds) / sizeof(daemon_cmds[0]); k++)
+		if (!strcmp(cmd, daemon_cmds[k]))
+			return cli_client(&g, argc, argv);
 	if (!strcmp(cmd, "check"))
 		return cli_check(&g, argc, argv);
 	if (!strcmp(cmd, "version")) {

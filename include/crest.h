@@ -69,6 +69,9 @@ enum crest_dump_flags {
 	CREST_DUMP_LEAVE_RUNNING = 1u << 0,
 	/* Record fds of unsupported kinds as such instead of failing. */
 	CREST_DUMP_SKIP_UNSUPPORTED = 1u << 1,
+	/* fds 0, 1 and 2 will be provided by whoever restores the process
+	 * (crestd gives them its log pipe): record them whatever their kind. */
+	CREST_DUMP_EXTERNAL_STDIO = 1u << 2,
 };
 
 struct crest_dump_opts {

@@ -382,7 +382,7 @@ int crest_dump(crest_ctx *ctx, const struct crest_dump_opts *o, struct crest_dum
 	STEP(infect_prepare(&ds, err));
 	STEP(crest_collect_in_target(ctx, &ds.fz, ds.th, &ds.pr, err));
 	STEP(crest_infect_finish(&ds.fz, err));
-	STEP(crest_collect_fds(ctx, pid, o->flags & CREST_DUMP_SKIP_UNSUPPORTED, &ds.pr, err));
+	STEP(crest_collect_fds(ctx, pid, o->flags, &ds.pr, err));
 	STEP(crest_mem_scan(ctx, pid, &ds.vmas, ds.ents, &ds.plan, err));
 
 	/* A clear error before copying a byte if the image cannot fit; a

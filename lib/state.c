@@ -334,8 +334,7 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int crest_collect_fds(crest_ctx *ctx, pid_t pid, bool skip_unsupported, struct crest_proc_rec *pr,
-		      crest_error **err)
+int crest_collect_fds(crest_ctx *ctx, pid_t pid, unsigned flags, struct crest_proc_rec *pr, crest_error **err)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
@@ -404,9 +403,12 @@ int crest_collect_fds(crest_ctx *ctx, pid_t pid, bool skip_unsupported, struct c
 			return crest_err(err, ENOMEM, "pid %d: out of memory", pid);
 		pr->nfds++;
 		bool ok = fd_supported((int)e->kind) && !(e->flags & CREST_FD_F_DELETED);
-		if (!ok) {
+		if (!ok && fd <= 2 && (flags & CREST_DUMP_EXTERNAL_STDIO)) {
+			e->flags |= CREST_FD_F_UNSUPPORTED; /* given back at restore */
+			pr->fds_skipped++;
+		} else if (!ok) {
 			const char *kname = (e->flags & CREST_FD_F_DELETED) ? "deleted file" : crest_proc_fd_kind_name((int)e->kind);
-			if (!skip_unsupported)
+			if (!(flags & CREST_DUMP_SKIP_UNSUPPORTED))
 				return crest_err(err, EOPNOTSUPP,
 						 "pid %d: fd %d is a %s (%s), which crest cannot checkpoint yet; close it in the program, or pass --skip-unsupported to record it as missing",
 						 pid, fd, kname, link);

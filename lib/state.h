@@ -61,9 +61,9 @@ int crest_collect_in_target(crest_ctx *ctx, struct crest_freezer *fz, struct cre
 int crest_collect_process(crest_ctx *ctx, pid_t pid, struct crest_proc_rec *pr, crest_error **err);
 
 /* Every open file descriptor; unsupported kinds fail the dump unless
- * `skip_unsupported`. */
-int crest_collect_fds(crest_ctx *ctx, pid_t pid, bool skip_unsupported, struct crest_proc_rec *pr,
-		      crest_error **err);
+ * CREST_DUMP_SKIP_UNSUPPORTED (or, for fds 0-2, CREST_DUMP_EXTERNAL_STDIO)
+ * is in `flags`. */
+int crest_collect_fds(crest_ctx *ctx, pid_t pid, unsigned flags, struct crest_proc_rec *pr, crest_error **err);
 
 void crest_thread_recs_free(struct crest_thread_rec *th, size_t n);
 void crest_proc_rec_free(struct crest_proc_rec *pr);

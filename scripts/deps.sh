@@ -2,7 +2,7 @@
 # Install the Debian packages crest needs to build and test, if missing.
 # Usage: scripts/deps.sh [--quiet]
 set -euo pipefail
-pkgs=(gcc make pkg-config libcmocka-dev libxxhash-dev libjson-c-dev libzstd-dev gdb binutils python3 util-linux procps)
+pkgs=(gcc make pkg-config libcmocka-dev libxxhash-dev libjson-c-dev libzstd-dev libinih-dev gdb binutils python3 util-linux procps)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
