@@ -545,3 +545,7 @@ if [ -n "$CRIU" ]; then
 else
 	printf 'CRIU: not set (set CRIU=/path/to/criu to compare)\n'
 fi
+
+printf '\n'
+CREST=$CREST CRESTD=${CRESTD:-$(dirname "$CREST")/crestd} TARGETS=$TARGETS BENCHBIN=$BENCHBIN \
+	"$(dirname "$0")/crestd_latency.sh" 4096
