@@ -398,6 +398,15 @@ __attribute__((noreturn)) static void child_main(struct rst *r, int status_w)
 	_exit(122);
 }
 
+static volatile pid_t init_child;
+
+/* A namespace's init only gets the signals it handles: pass them on. */
+static void init_forward(int sig)
+{
+	if (init_child > 0)
+		kill(init_child, sig);
+}
+
 /*
  * With --pidns: pid 1 of the new namespace.  Creates the process with the
  * image's PID (free in a fresh namespace), then reaps whatever ends in the
@@ -412,6 +421,12 @@ __attribute__((noreturn)) static void init_main(struct rst *r, int status_w)
 		child_main(r, status_w);
 	if (c < 0)
 		_exit(123);
+	init_child = (pid_t)c;
+	struct sigaction sa = {.sa_handler = init_forward};
+	sigemptyset(&sa.sa_mask);
+	const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaction(fwd[i], &sa, NULL);
 	syscall(SYS_close_range, 0, ~0u, 0);
 	prctl(PR_SET_NAME, "crest-init");
 	for (;;) {
