@@ -1,7 +1,7 @@
 # crest - checkpoint/restore for Linux processes.
 #   make          build libcrest, the crest CLI
 #   make check    build (also with ASan/UBSan) and run every test
-#   make demo     dump a small counter program and show its image
+#   make demo     crestd runs the seed's counter; checkpoint, kill, restore it
 #   make bench    dump throughput beside this machine's limits
 # Missing Debian build dependencies are installed by scripts/deps.sh.
 

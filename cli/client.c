@@ -23,13 +23,16 @@
 static int connect_crestd(void)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	const char *env = getenv("CREST_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR");
+	const char *env = getenv("CREST_SOCKET"), *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+	/* the same defaults as crestd (daemon/main.c) */
 	if (env && *env)
 		snprintf(a.sun_path, sizeof(a.sun_path), "%s", env);
-	else if (getuid() == 0 || !xdg)
+	else if (getuid() == 0)
 		snprintf(a.sun_path, sizeof(a.sun_path), "/run/crest/crestd.sock");
-	else
+	else if (xdg && *xdg)
 		snprintf(a.sun_path, sizeof(a.sun_path), "%s/crest/crestd.sock", xdg);
+	else
+		snprintf(a.sun_path, sizeof(a.sun_path), "%s/.cache/crest/crestd.sock", home ? home : "/tmp");
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		fprintf(stderr, "crest: cannot reach crestd at %s: %s; is crestd running (or set CREST_SOCKET)?\n",

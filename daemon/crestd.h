@@ -51,6 +51,7 @@ struct comp {
 	unsigned restarts;
 	uint64_t started_ns;     /* CLOCK_REALTIME */
 	uint64_t next_ckpt_ns;   /* CLOCK_MONOTONIC, periodic checkpoints */
+	uint64_t kill_at_ns;     /* CLOCK_MONOTONIC: SIGKILL a stop that TERM did not end */
 	bool busy;               /* a checkpoint or restore job owns it */
 	int log_r;               /* read end of its stdout/stderr pipe */
 	int log_w;               /* write end, kept for restored processes */

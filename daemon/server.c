@@ -144,6 +144,18 @@ static void answer(struct job *j, json_object *o)
 		json_object_put(o);
 }
 
+/* A job nobody waits for failed: say so in crestd's output and in the
+ * component's log. */
+static void bg_failure(struct crestd *d, struct comp *c, const char *what)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "crestd: %s", what);
+	fprintf(stderr, "%s\n", line);
+	pthread_mutex_lock(&d->lock);
+	comp_log_line(d, c, line, n > 0 && (size_t)n < sizeof(line) ? (size_t)n : strlen(line));
+	pthread_mutex_unlock(&d->lock);
+}
+
 static void write_meta(const char *dir, struct comp *c, pid_t pid, const struct crest_dump_stats *st)
 {
 	char p[4200];
@@ -171,7 +183,10 @@ static void *job_checkpoint(void *arg)
 	pid_t pid = c->pid;
 	unsigned id = 1;
 	if (store_prepare(d, c, err, sizeof(err)) < 0) {
-		answer(j, NULL);
+		if (j->cl)
+			send_err(j->cl->fd, "internal", "checkpoint of %s: %s", c->label, err);
+		else
+			bg_failure(d, c, err);
 		goto out;
 	}
 	if (store_latest(d, c, &id) == 0)
@@ -186,6 +201,8 @@ static void *job_checkpoint(void *arg)
 		if (j->cl)
 			send_err(j->cl->fd, "checkpoint_failed", "checkpoint of %s (pid %d) failed: %s", c->label, pid,
 				 crest_error_message(e));
+		else
+			bg_failure(d, c, crest_error_message(e));
 		crest_error_free(e);
 		char cmd[4200];
 		snprintf(cmd, sizeof(cmd), "%s/crest.core", tmp);
@@ -242,6 +259,8 @@ static void *job_restore(void *arg)
 		if (j->cl)
 			send_err(j->cl->fd, "restore_failed", "restore of %s from checkpoint %u failed: %s", c->label,
 				 j->id, crest_error_message(e));
+		else
+			bg_failure(d, c, crest_error_message(e));
 		crest_error_free(e);
 		pthread_mutex_lock(&d->lock);
 		c->state = COMP_FAILED;
@@ -469,8 +488,9 @@ static void handle(struct crestd *d, struct client *cl, const char *msg, size_t 
 		send_json(cl->fd, r);
 	} else if (!strcmp(cmd, "start")) {
 		char err[512];
-		if (c->state == COMP_RUNNING || c->busy)
-			send_err(cl->fd, "running", "%s is already running (pid %d)", label, c->pid);
+		if (c->state == COMP_RUNNING || c->busy || c->pid > 0)
+			send_err(cl->fd, "running", "%s is %s (pid %d)", label,
+				 c->state == COMP_RUNNING ? "already running" : "still stopping", c->pid);
 		else if (comp_start(d, c, err, sizeof(err)) < 0)
 			send_err(cl->fd, "start_failed", "%s", err);
 		else {
@@ -485,6 +505,7 @@ static void handle(struct crestd *d, struct client *cl, const char *msg, size_t 
 			send_err(cl->fd, "not_running", "%s is not running", label);
 		else {
 			c->state = COMP_STOPPED; /* its exit is expected: no restart */
+			c->kill_at_ns = now_mono() + 5000000000ull; /* then SIGKILL */
 			kill(c->pid, SIGTERM);
 			send_json(cl->fd, ok_reply());
 		}
@@ -574,13 +595,17 @@ static void reap(struct crestd *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
-/* Periodic checkpoints (left running). */
+/* Periodic checkpoints (left running), and stops that TERM did not end. */
 static int periodic(struct crestd *d)
 {
 	uint64_t now = now_mono(), next = UINT64_MAX;
 	pthread_mutex_lock(&d->lock);
 	for (size_t i = 0; i < d->cfg.n; i++) {
 		struct comp *c = &d->cfg.comps[i];
+		if (c->state == COMP_STOPPED && c->pid > 0 && c->kill_at_ns && c->kill_at_ns <= now) {
+			kill(c->pid, SIGKILL);
+			c->kill_at_ns = 0;
+		}
 		if (!c->interval || c->state != COMP_RUNNING)
 			continue;
 		if (!c->next_ckpt_ns)

@@ -1,25 +1,58 @@
 #!/usr/bin/env bash
-# crest demo: dump a running counter, look at the image, and show that the
-# counter keeps counting (--leave-running).  `make demo` builds first; this
-# script builds nothing.
+# crest demo: crestd supervises a counter; `crest checkpoint` stops it into
+# a checkpoint, `crest restore` brings it back, and it counts on from where
+# it stopped.  `make demo` builds crest, crestd and the test targets first;
+# this script builds nothing.  Everything lives in a temporary directory
+# (configuration, store, socket), which is removed at the end.
 #
 # Environment (defaults in brackets):
 #   CREST    the crest binary             [build/crest]
+#   CRESTD   the crestd binary            [build/crestd]
 #   TARGETS  directory of test targets    [build/targets]
 set -euo pipefail
 
+t0=$EPOCHREALTIME
 cd "$(dirname "$0")/.."
 
 CREST=${CREST:-build/crest}
+CRESTD=${CRESTD:-build/crestd}
 COUNTER=${TARGETS:-build/targets}/counter
 
 work=""
+crestd_pid=""
 counter_pid=""
 
+step() { printf '\n=== %s ===\n' "$*"; }
+die() {
+	printf '\ndemo: FAILED: %s\n' "$*" >&2
+	if [ -n "$work" ] && [ -s "$work/crestd.out" ]; then
+		printf 'crestd said:\n' >&2
+		sed 's/^/  /' "$work/crestd.out" >&2
+	fi
+	exit 1
+}
+
+# The CLI, with a time limit so that a wedged crestd fails the demo
+# instead of hanging it.
+crest() { timeout 10 "$CREST" "$@"; }
+# Show a command the way a user would type it, then run it.
+show() {
+	printf '$ crest %s\n' "$*"
+	crest "$@"
+}
+
+# Is $1 still the counter (and not a recycled PID)?
+is_counter() { [ "$(readlink "/proc/$1/exe" 2>/dev/null)" = "$COUNTER" ]; }
+
 cleanup() {
-	if [ -n "$counter_pid" ] && kill -0 "$counter_pid" 2>/dev/null; then
-		kill "$counter_pid" 2>/dev/null || true
-		wait "$counter_pid" 2>/dev/null || true
+	if [ -n "$crestd_pid" ] && kill -0 "$crestd_pid" 2>/dev/null; then
+		kill -TERM "$crestd_pid" 2>/dev/null || true
+		wait "$crestd_pid" 2>/dev/null || true
+	fi
+	# crestd stops its components when it goes; should it have died
+	# instead, the counter (in a session of its own) would be left over.
+	if [ -n "$counter_pid" ] && is_counter "$counter_pid"; then
+		kill -KILL "$counter_pid" 2>/dev/null || true
 	fi
 	if [ -n "$work" ]; then
 		rm -rf -- "$work"
@@ -29,86 +62,127 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-step() { printf '\n==> %s\n' "$*"; }
-die() {
-	printf 'demo: FAILED: %s\n' "$*" >&2
-	exit 1
-}
+# The component's state and PID, from `crest ps`.
+ps_field() { crest ps | awk -v f="$1" '$1 == "counter" { print $f }'; }
+state() { ps_field 2; }
+pid() { ps_field 3; }
 
-# The last n=<n> the counter printed (empty if none yet).
-last_n() { grep -o 'n=[0-9]*' "$work/counter.log" | tail -n 1 | cut -d= -f2 || true; }
+# Every n=<n> the counter printed, in the order it printed them.
+counts() { crest logs counter | sed -n 's/^[^ ]* n=\([0-9][0-9]*\)$/\1/p'; }
 
-[ -x "$CREST" ] || die "$CREST not found: run 'make demo' (it builds crest first)"
-[ -x "$COUNTER" ] || die "$COUNTER not found: run 'make demo' (it builds the test targets first)"
-for tool in readelf gdb; do
-	command -v "$tool" >/dev/null || die "$tool is missing: run scripts/deps.sh as root"
+for bin in "$CREST" "$CRESTD" "$COUNTER"; do
+	[ -x "$bin" ] || die "$bin not found: run 'make demo' (it builds everything first)"
 done
+CREST=$(realpath "$CREST")
+CRESTD=$(realpath "$CRESTD")
+COUNTER=$(realpath "$COUNTER")
+case $COUNTER in
+*"'"*) die "the path $COUNTER holds a single quote, which this demo cannot put in a configuration" ;;
+esac
 
 work=$(mktemp -d /tmp/crest-demo.XXXXXX)
-img="$work/image"
+export CREST_SOCKET="$work/crestd.sock"
+store="$work/store"
 
-step "starting $COUNTER (prints n=<n> every 100 ms)"
-# Only stdin (/dev/null) and stdout/stderr (a log file) open in the counter:
-# an fd inherited from whoever runs the demo (a pipe, a socket) would
-# rightly make crest refuse the dump.
+step "1. start crestd with one component, the counter (prints n=<n> every 100 ms)"
+cat >"$work/crestd.conf" <<EOF
+[crestd]
+store = $store
+socket = $CREST_SOCKET
+
+[component counter]
+command = '$COUNTER'
+restart = no
+keep = 3
+EOF
+printf '%s:\n' "$work/crestd.conf"
+sed 's/^./  &/' "$work/crestd.conf"
+# Only stdin, stdout and stderr open in crestd: whatever else the demo's
+# caller left open (a pipe, a socket) is none of crestd's business, and
+# would keep that caller waiting for as long as crestd runs.
 (
 	for f in /proc/self/fd/*; do
 		fd=${f##*/}
 		if [ "$fd" -gt 2 ]; then exec {fd}>&-; fi
 	done
-	exec "$COUNTER"
-) </dev/null >"$work/counter.log" 2>&1 &
-counter_pid=$!
+	exec "$CRESTD" -c "$work/crestd.conf"
+) </dev/null >"$work/crestd.out" 2>&1 &
+crestd_pid=$!
+for _ in $(seq 50); do
+	[ -S "$CREST_SOCKET" ] && break
+	kill -0 "$crestd_pid" 2>/dev/null || die "crestd exited at once"
+	sleep 0.1
+done
+[ -S "$CREST_SOCKET" ] || die "crestd did not create its socket $CREST_SOCKET within 5 s"
+echo "crestd is PID $crestd_pid, serving $CREST_SOCKET (CREST_SOCKET points the CLI at it)"
+
+step "2. the counter runs under crestd"
 sleep 1
-kill -0 "$counter_pid" 2>/dev/null || die "the counter exited at once; its output: $(cat "$work/counter.log")"
-n_before=$(last_n)
-[ -n "$n_before" ] || die "the counter printed no n=<n> line within 1 s"
-echo "PID $counter_pid, last printed: n=$n_before"
+show ps || die "crest ps failed"
+[ "$(state)" = running ] || die "the counter is not running: state '$(state)'"
+counter_pid=$(pid)
+is_counter "$counter_pid" || die "PID $counter_pid is not the counter"
+printf '$ crest logs counter | tail -n 3\n'
+logs=$(crest logs counter) || die "crest logs counter failed"
+tail -n 3 <<<"$logs"
+[ -n "$(counts)" ] || die "the counter has logged no n=<n> line after 1 s"
 
-step "$CREST dump -p $counter_pid -o $img --leave-running"
-"$CREST" dump -p "$counter_pid" -o "$img" --leave-running || die "crest dump failed (exit status $?)"
-[ -f "$img/crest.core" ] || die "crest dump succeeded but $img/crest.core does not exist"
-kill -0 "$counter_pid" 2>/dev/null || die "the counter is gone after a --leave-running dump"
-ls -l "$img"
+step "3. checkpoint it (without --leave-running, the checkpoint ends it)"
+show checkpoint counter || die "crest checkpoint counter failed"
+sleep 0.2 # let crestd log the last lines the counter wrote
+show ps || die "crest ps failed"
+[ "$(state)" = checkpointed ] || die "after the checkpoint the state is '$(state)', not 'checkpointed'"
+show checkpoints counter || die "crest checkpoints counter failed"
+echo "the store:"
+find "$store/counter" -mindepth 1 -printf '  %M %8s  %P\n' | sort -k 3
+[ -f "$store/counter/1/crest.core" ] || die "checkpoint 1 has no crest.core"
+before=$(counts)
+n_before=$(tail -n 1 <<<"$before")
+echo "last count before the checkpoint: n=$n_before"
 
-step "$CREST show $img"
-"$CREST" show "$img" || die "crest show failed (exit status $?)"
-
-step "readelf -n: the notes (standard CORE/LINUX notes, then crest's own)"
-notes=$(readelf -n "$img/crest.core") || die "readelf -n could not read $img/crest.core"
-# Headlines only: one line per note, without NT_FILE's list of files.
-grep -E '^(Displaying|  [^ ])' <<<"$notes" || true
-grep -q NT_PRSTATUS <<<"$notes" || die "readelf found no NT_PRSTATUS note in $img/crest.core"
-loads=$(readelf -lW "$img/crest.core" | grep -c '^ *LOAD') || die "readelf found no PT_LOAD segment in $img/crest.core"
-echo "$loads PT_LOAD segments (the stored page runs)"
-
-step "gdb -batch $COUNTER $img/crest.core: backtrace and counter_value"
-gdb_out=$(env -u DEBUGINFOD_URLS gdb -nx -batch -iex 'set debuginfod enabled off' \
-	-ex 'bt' -ex 'print counter_value' "$COUNTER" "$img/crest.core" 2>&1) ||
-	die "gdb failed on the image: $gdb_out"
-echo "$gdb_out"
-if grep -q 'reg-xstate.*too small' <<<"$gdb_out"; then
-	echo "(note: gdb 13 assumes Intel's XSAVE layout, and this CPU's is smaller, so gdb shows no AVX registers;"
-	echo " backtraces, general registers and memory are not affected)"
+step "4. the counter's process is gone"
+if [ -e "/proc/$counter_pid" ]; then
+	ps -o pid,stat,cmd -p "$counter_pid" || true
+	die "PID $counter_pid still exists after the checkpoint"
 fi
-image_n=$(sed -n "s/^[\$]1 = \([0-9][0-9]*\).*/\1/p" <<<"$gdb_out")
-[ -n "$image_n" ] || die "gdb could not print counter_value from the image"
+echo "PID $counter_pid: no such process"
 
-step "the counter is still counting"
-sleep 0.5
-n_after=$(last_n)
-sleep 0.5
-n_later=$(last_n)
-echo "printed before the dump: n=$n_before; in the image: counter_value=$image_n; now: n=$n_after, then n=$n_later"
-[ "$n_later" -gt "$n_after" ] || die "the counter stopped counting after the dump (n=$n_after, then n=$n_later)"
-# Allow for the counter printing before or after it increments.
-if [ "$image_n" -lt $((n_before - 1)) ] || [ "$image_n" -gt $((n_after + 1)) ]; then
-	die "counter_value in the image ($image_n) is not between the values printed before ($n_before) and after ($n_after) the dump"
+step "5. restore it"
+show restore counter || die "crest restore counter failed"
+show ps || die "crest ps failed"
+[ "$(state)" = running ] || die "after the restore the state is '$(state)', not 'running'"
+[ "$(pid)" = "$counter_pid" ] || die "restored as PID $(pid), not $counter_pid"
+is_counter "$counter_pid" || die "PID $counter_pid is not the counter after the restore"
+echo "running again as PID $counter_pid, the PID it had"
+
+step "6. it counts on from where it stopped"
+sleep 1
+after=$(counts)
+n_after=$(sed -n "$(($(wc -l <<<"$before") + 1))p" <<<"$after")
+[ -n "$n_after" ] || die "the restored counter has logged nothing new in 1 s"
+printf '$ crest logs counter (around the checkpoint)\n'
+crest logs counter | awk -v lo=$((n_before - 2)) -v hi=$((n_after + 2)) \
+	'match($0, / n=[0-9]+$/) { n = substr($0, RSTART + 3) + 0; if (n >= lo && n <= hi) print }'
+echo "last count before the checkpoint: n=$n_before; first after the restore: n=$n_after"
+[ "$n_after" -eq $((n_before + 1)) ] || die "the count did not carry on: n=$n_before, then n=$n_after"
+# The whole log, too: 0, 1, 2, ... with nothing missed or repeated, and
+# the counter started only once.
+awk 'NR - 1 != $1 { exit 1 }' <<<"$after" || die "the counts in the log are not 0, 1, 2, ... in order"
+ready=$(crest logs counter | grep -c ' pid=[0-9]* ready$' || true)
+[ "$ready" -eq 1 ] || die "the counter started $ready times; a restore should not start it again"
+echo "OK: n=$n_before, then n=$n_after; the log counts 0..$(tail -n 1 <<<"$after") without a gap"
+
+step "7. stop crestd (SIGTERM): it stops the counter and exits"
+kill -TERM "$crestd_pid"
+status=0
+wait "$crestd_pid" || status=$?
+crestd_pid=""
+echo "crestd's own output:"
+sed 's/^/  /' "$work/crestd.out"
+[ "$status" -eq 0 ] || die "crestd exited with status $status"
+if is_counter "$counter_pid"; then
+	die "the counter (PID $counter_pid) outlived crestd"
 fi
-
-step "stopping the counter and cleaning up"
-kill "$counter_pid"
-wait "$counter_pid" 2>/dev/null || true
 counter_pid=""
 
-printf '\ndemo: OK\n'
+printf '\ndemo: OK (%s s)\n' "$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
