@@ -106,9 +106,11 @@ check: deps-ok
 	$(MAKE) unit
 	$(MAKE) BUILD=build/san SAN=1 build/san/crest build/san/crestd unit
 	CREST=build/san/crest TARGETS=build/targets tests/integration/run.sh
+	CREST=build/san/crest CRESTD=build/san/crestd TARGETS=build/targets tests/integration/crestd.sh
 
 integration: all targets
 	CREST=$(BUILD)/crest TARGETS=build/targets tests/integration/run.sh
+	CREST=$(BUILD)/crest CRESTD=$(BUILD)/crestd TARGETS=build/targets tests/integration/crestd.sh
 
 demo: all targets
 	scripts/demo.sh

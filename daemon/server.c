@@ -354,8 +354,10 @@ int crestd_restore(struct crestd *d, struct comp *c, struct client *cl, long wan
 {
 	if (c->busy)
 		return cl ? send_err(cl->fd, "busy", "%s is busy with another checkpoint or restore; try again", c->label) : -EBUSY;
-	if (c->state == COMP_RUNNING)
-		return cl ? send_err(cl->fd, "running", "%s is running (pid %d); stop it before restoring it", c->label, c->pid) : -EBUSY;
+	if (c->state == COMP_RUNNING || c->pid > 0)
+		return cl ? send_err(cl->fd, "running", "%s is %s (pid %d); stop it before restoring it", c->label,
+				     c->state == COMP_RUNNING ? "running" : "still stopping", c->pid)
+			  : -EBUSY;
 	unsigned id;
 	if (want_id > 0) {
 		char p[4096];

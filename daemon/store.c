@@ -66,7 +66,8 @@ int store_list(struct crestd *d, const struct comp *c, unsigned **ids, size_t *n
 		(*ids)[(*n)++] = (unsigned)v;
 	}
 	closedir(dir);
-	qsort(*ids, *n, sizeof(unsigned), cmp_u);
+	if (*n > 1)
+		qsort(*ids, *n, sizeof(unsigned), cmp_u);
 	return 0;
 }
 

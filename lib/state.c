@@ -354,7 +354,8 @@ int crest_collect_fds(crest_ctx *ctx, pid_t pid, unsigned flags, struct crest_pr
 		fds[n++] = atoi(de->d_name);
 	}
 	closedir(d);
-	qsort(fds, n, sizeof(int), cmp_int);
+	if (n > 1)
+		qsort(fds, n, sizeof(int), cmp_int);
 	pr->fds = calloc(n ? n : 1, sizeof(*pr->fds));
 	if (!pr->fds)
 		return crest_err(err, ENOMEM, "pid %d: out of memory", pid);
