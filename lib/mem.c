@@ -324,6 +324,7 @@ void crest_mem_plan_free(struct crest_mem_plan *plan)
 #define CHUNK (2u << 20)     /* bytes per buffer */
 #define NBUF 4               /* buffers in flight */
 #define MAX_IOV 1024
+#define SEG_MAX (64ull << 20)  /* largest segment, bytes */
 
 struct piece {
 	uint64_t remote;
@@ -450,7 +451,9 @@ static int emit(struct copier *c, struct wbuf *b, crest_error **err)
 				continue;
 			}
 			struct crest_seg *cur = c->open ? &c->out.s[c->out.n - 1] : NULL;
-			if (!cur || cur->end != addr || cur->vma != in->vma) {
+			/* segments stop at SEG_MAX so that checking and restoring
+			 * an image can spread them over both cores */
+			if (!cur || cur->end != addr || cur->vma != in->vma || cur->end - cur->start >= SEG_MAX) {
 				close_out(c);
 				if (crest_grow(&c->out.s, &c->out.cap, c->out.n + 1, sizeof(c->out.s[0])) < 0)
 					return crest_err(err, ENOMEM, "out of memory listing segments");
