@@ -306,6 +306,20 @@ static int run_job(struct crestd *d, struct job *j)
 	return 0;
 }
 
+/* Mark the component busy (and the client waiting) and run a copy of
+ * `tmpl` on a thread; the lock is held. */
+static int start_job(const struct job *tmpl)
+{
+	struct job *j = malloc(sizeof(*j));
+	if (!j)
+		return tmpl->cl ? send_err(tmpl->cl->fd, "internal", "out of memory") : -ENOMEM;
+	*j = *tmpl;
+	j->c->busy = true;
+	if (j->cl)
+		j->cl->waiting = true;
+	return run_job(j->d, j);
+}
+
 /* Is `pid` crestd itself or one of its ancestors? */
 static bool is_self_or_above(pid_t pid)
 {
@@ -340,14 +354,7 @@ int crestd_checkpoint(struct crestd *d, struct comp *c, struct client *cl, bool 
 		return cl ? send_err(cl->fd, "not_running", "%s is not running (%s)", c->label, state_name(c->state)) : -ESRCH;
 	if (is_self_or_above(c->pid))
 		return cl ? send_err(cl->fd, "refused", "%s is crestd itself or above it; crestd cannot checkpoint that", c->label) : -EPERM;
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return cl ? send_err(cl->fd, "internal", "out of memory") : -ENOMEM;
-	*j = (struct job){.d = d, .c = c, .cl = cl, .leave_running = leave_running};
-	c->busy = true;
-	if (cl)
-		cl->waiting = true;
-	return run_job(d, j);
+	return start_job(&(struct job){.d = d, .c = c, .cl = cl, .leave_running = leave_running});
 }
 
 int crestd_restore(struct crestd *d, struct comp *c, struct client *cl, long want_id)
@@ -369,14 +376,7 @@ int crestd_restore(struct crestd *d, struct comp *c, struct client *cl, long wan
 	} else if (store_latest(d, c, &id) < 0) {
 		return cl ? send_err(cl->fd, "no_checkpoint", "%s has no checkpoint yet", c->label) : -ENOENT;
 	}
-	struct job *j = calloc(1, sizeof(*j));
-	if (!j)
-		return cl ? send_err(cl->fd, "internal", "out of memory") : -ENOMEM;
-	*j = (struct job){.d = d, .c = c, .cl = cl, .restore = true, .id = id};
-	c->busy = true;
-	if (cl)
-		cl->waiting = true;
-	return run_job(d, j);
+	return start_job(&(struct job){.d = d, .c = c, .cl = cl, .restore = true, .id = id});
 }
 
 /* ---- requests ------------------------------------------------------------ */

@@ -180,6 +180,17 @@ static void resume_regs(struct user_regs_struct *r)
 	r->orig_rax = (unsigned long)-1;
 }
 
+/* Forget the threads and close /proc/PID/mem: the freezer holds nothing. */
+static void release(struct crest_freezer *fz)
+{
+	free(fz->t);
+	fz->t = NULL;
+	fz->n = fz->cap = 0;
+	if (fz->mem_fd >= 0)
+		close(fz->mem_fd);
+	fz->mem_fd = -1;
+}
+
 int crest_infect_finish(struct crest_freezer *fz, crest_error **err)
 {
 	int ret = 0;
@@ -216,12 +227,7 @@ int crest_thaw(crest_ctx *ctx, struct crest_freezer *fz, crest_error **err)
 	}
 	if (fz->n)
 		log_debug(ctx, "resumed pid %d (%zu threads)", fz->pid, fz->n);
-	free(fz->t);
-	fz->t = NULL;
-	fz->n = fz->cap = 0;
-	if (fz->mem_fd >= 0)
-		close(fz->mem_fd);
-	fz->mem_fd = -1;
+	release(fz);
 	return ret;
 }
 
@@ -242,13 +248,8 @@ void crest_freeze_kill(crest_ctx *ctx, struct crest_freezer *fz)
 		}
 	}
 	log_debug(ctx, "killed pid %d", fz->pid);
-	free(fz->t);
-	fz->t = NULL;
-	fz->n = fz->cap = 0;
-	if (fz->mem_fd >= 0)
-		close(fz->mem_fd);
-	fz->mem_fd = -1;
 	fz->inf.scratch_taken = false;
+	release(fz);
 }
 
 static int mem_fd(struct crest_freezer *fz)
