@@ -107,6 +107,8 @@ static int open_socket(const char *path)
 		struct group *g = getgrnam("crest");
 		if (g && chown(path, 0, g->gr_gid) == 0)
 			chmod(path, 0660);
+		else
+			fprintf(stderr, "crestd: no group 'crest' (groupadd --system crest): %s is root-only (0600)\n", path);
 	}
 	return fd;
 }
