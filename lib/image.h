@@ -32,6 +32,7 @@ struct crest_table {
 	char *str;
 	size_t slen, scap;
 	int err;
+	uint8_t sink[512];       /* handed out after an allocation failure */
 };
 
 void crest_table_init(struct crest_table *t, uint32_t entsize);

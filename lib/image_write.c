@@ -40,6 +40,9 @@ void crest_notes_free(struct crest_notes *nb)
 	memset(nb, 0, sizeof(*nb));
 }
 
+/* The largest entry any table holds must fit the sink. */
+_Static_assert(sizeof(struct crest_process) <= sizeof(((struct crest_table *)0)->sink), "table sink too small");
+
 void crest_table_init(struct crest_table *t, uint32_t entsize)
 {
 	memset(t, 0, sizeof(*t));
@@ -48,12 +51,13 @@ void crest_table_init(struct crest_table *t, uint32_t entsize)
 
 void *crest_table_add(struct crest_table *t)
 {
-	static uint8_t sink[512];
 	if (!t->err && crest_grow(&t->ents, &t->cap, t->n + 1, t->entsize) < 0)
 		t->err = -ENOMEM;
 	if (t->err) {
-		memset(sink, 0, sizeof(sink)); /* keep callers simple; the error is reported later */
-		return sink;
+		/* keep callers simple; the error is reported later.  Per table,
+		 * so that dumps on several threads (crestd) never share it. */
+		memset(t->sink, 0, sizeof(t->sink));
+		return t->sink;
 	}
 	void *e = t->ents + t->n * t->entsize;
 	memset(e, 0, t->entsize);
