@@ -45,6 +45,9 @@ START_TIMEOUT=5      # seconds for crestd to answer after it starts
 NOBODY=65534
 
 TMP=$(mktemp -d /tmp/crestd-it.XXXXXX) || exit 2
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "$0")/harness.sh"
 # Let an unprivileged client (bad_requests) reach a case's socket.
 chmod 711 "$TMP"
 
@@ -57,14 +60,6 @@ pstart() {
 	st=${st##*) }
 	read -ra f <<<"$st"
 	printf '%s' "${f[19]:-}"
-}
-
-# State letter of a process (R, S, D, T, t, Z, ...), empty if gone.
-pstate() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	st=${st##*) }
-	printf '%s' "${st%% *}"
 }
 
 # All descendants of the given PIDs, one a line.
@@ -111,53 +106,14 @@ cleanup_case_dir() {
 	fi
 }
 
-cleanup_all() {
-	local d
-	for d in "$TMP"/case.*; do
-		[ -d "$d" ] && cleanup_case_dir "$d"
-	done
-	rm -rf "$TMP"
-}
 trap cleanup_all EXIT
 trap 'exit 130' INT TERM
 
 # ---- helpers used by the cases ------------------------------------------
 
-# fail REASON...: end the current case as failed.  Call it only at the top
-# level of a case (not inside $(...) or a pipeline).
-fail() {
-	printf '%s\n' "$*" >"$CASE_DIR/reason"
-	exit 1
-}
-
 # note TEXT: shown beside the case's PASS/FAIL line.
 note() {
 	printf '%s\n' "$*" >>"$CASE_DIR/note"
-}
-
-# Only the last lines of a file, on one line, for failure messages.
-excerpt() {
-	if [ -s "$1" ]; then
-		tail -n "${2:-5}" "$1" | tr '\n' '|' | cut -c1-600
-	else
-		printf '(empty)'
-	fi
-}
-
-need() {
-	local t
-	for t in "$@"; do
-		command -v "$t" >/dev/null || fail "cannot run: $t is not installed"
-	done
-}
-
-need_root() {
-	[ "$(id -u)" = 0 ] || fail "cannot run: needs root ($1)"
-}
-
-# alive PID: running or sleeping normally (not stopped, traced, zombie, gone).
-alive() {
-	case $(pstate "$1") in R | S | D) return 0 ;; *) return 1 ;; esac
 }
 
 expect_alive() {
@@ -203,15 +159,6 @@ wait_exit() {
 	gone "$pid" || return 1
 	wait "$pid"
 	WSTATUS=$?
-	return 0
-}
-
-# timed_out START WHAT: fail if the command that just ended with status RC
-# was stopped by `timeout -k 5` (124 after SIGTERM, 137 after SIGKILL).
-timed_out() {
-	if [ "$RC" -eq 124 ] || { [ "$RC" -eq 137 ] && [ $((SECONDS - $1)) -ge "$CMD_TIMEOUT" ]; }; then
-		fail "$2: hung, killed after ${CMD_TIMEOUT}s (status $RC): $(excerpt "$CASE_DIR/err")"
-	fi
 	return 0
 }
 
@@ -974,44 +921,4 @@ t_shutdown() {
 CASES=(e2e concurrency bad_requests bad_config restart_on_failure restart_checkpoint sigkill shutdown)
 [ $# -gt 0 ] && CASES=("$@")
 
-passed=0
-failed=0
-for name in "${CASES[@]}"; do
-	CASE_DIR=$TMP/case.$name
-	mkdir -p "$CASE_DIR"
-	if ! declare -F "t_$name" >/dev/null; then
-		echo "FAIL $name: no such test case"
-		failed=$((failed + 1))
-		continue
-	fi
-	missing=
-	for b in "$CREST" "$CRESTD"; do
-		[ -x "$b" ] || missing=$b
-	done
-	if [ -n "$missing" ]; then
-		echo "FAIL $name: cannot run: $missing is not executable"
-		failed=$((failed + 1))
-		continue
-	fi
-	(
-		trap 'cleanup_case_dir "$CASE_DIR"' EXIT
-		"t_$name"
-	) >"$CASE_DIR/log" 2>&1
-	status=$?
-	extra=
-	[ -s "$CASE_DIR/note" ] && extra=" ($(tr '\n' ';' <"$CASE_DIR/note" | sed 's/;$//'))"
-	if [ "$status" -eq 0 ] && [ ! -e "$CASE_DIR/reason" ]; then
-		echo "PASS $name$extra"
-		passed=$((passed + 1))
-	else
-		if [ -s "$CASE_DIR/reason" ]; then
-			echo "FAIL $name: $(cat "$CASE_DIR/reason")"
-		else
-			echo "FAIL $name: exited $status: $(excerpt "$CASE_DIR/log")"
-		fi
-		failed=$((failed + 1))
-	fi
-done
-
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+run_cases "$CREST" "$CRESTD" -- "${CASES[@]}"

@@ -22,6 +22,9 @@ READY_TIMEOUT=5      # seconds to wait for a target's "ready"
 CMD_TIMEOUT=30       # seconds any single crest or gdb run may take
 
 TMP=$(mktemp -d /tmp/crest-it.XXXXXX) || exit 2
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "$0")/harness.sh"
 # Let an unprivileged crest (bad_perm) reach its output directory.
 chmod 711 "$TMP"
 
@@ -47,33 +50,10 @@ cleanup_case_dir() {
 	fi
 }
 
-cleanup_all() {
-	local d
-	for d in "$TMP"/case.*; do
-		[ -d "$d" ] && cleanup_case_dir "$d"
-	done
-	rm -rf "$TMP"
-}
 trap cleanup_all EXIT
 trap 'exit 130' INT TERM
 
 # ---- helpers used by the cases ------------------------------------------
-
-# fail REASON...: end the current case as failed.  Call it only at the top
-# level of a case (not inside $(...) or a pipeline).
-fail() {
-	printf '%s\n' "$*" >"$CASE_DIR/reason"
-	exit 1
-}
-
-# Only the last lines of a file, on one line, for failure messages.
-excerpt() {
-	if [ -s "$1" ]; then
-		tail -n "${2:-5}" "$1" | tr '\n' '|' | cut -c1-600
-	else
-		printf '(empty)'
-	fi
-}
 
 # spawn OUT PROG ARGS...: start a target in the background with fds above
 # 2 closed, stdout to OUT and stderr to OUT.err; sets TPID and records it
@@ -93,14 +73,6 @@ spawn() {
 	wait_ready "$out" "$TPID"
 }
 
-# State letter of a process (R, S, D, T, t, Z, ...), empty if gone.
-pstate() {
-	local st
-	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	st=${st##*) }
-	printf '%s' "${st%% *}"
-}
-
 wait_ready() {
 	local out=$1 pid=$2 i
 	for ((i = 0; i < READY_TIMEOUT * 20; i++)); do
@@ -112,11 +84,6 @@ wait_ready() {
 		sleep 0.05
 	done
 	fail "target $pid not ready after ${READY_TIMEOUT}s: stdout $(excerpt "$out")"
-}
-
-# alive PID: running or sleeping normally (not stopped, traced, zombie, gone).
-alive() {
-	case $(pstate "$1") in R | S | D) return 0 ;; *) return 1 ;; esac
 }
 
 expect_alive() {
@@ -170,15 +137,6 @@ crest() {
 	timeout -k 5 "$CMD_TIMEOUT" "$CREST" "$@" >"$CASE_DIR/out" 2>"$CASE_DIR/err"
 	RC=$?
 	timed_out "$start" "crest $*"
-}
-
-# timed_out START WHAT: fail if the command that just ended with status RC
-# was stopped by `timeout -k 5` (124 after SIGTERM, 137 after SIGKILL).
-timed_out() {
-	if [ "$RC" -eq 124 ] || { [ "$RC" -eq 137 ] && [ $((SECONDS - $1)) -ge "$CMD_TIMEOUT" ]; }; then
-		fail "$2: hung, killed after ${CMD_TIMEOUT}s (status $RC): $(excerpt "$CASE_DIR/err")"
-	fi
-	return 0
 }
 
 # crest_ok ARGS...: crest must succeed.
@@ -245,17 +203,6 @@ gdb_core() {
 	timeout -k 5 "$CMD_TIMEOUT" gdb "${args[@]}" "$prog" "$core" >"$CASE_DIR/gdb" 2>&1
 	RC=$?
 	timed_out "$start" "gdb on $core"
-}
-
-need() {
-	local t
-	for t in "$@"; do
-		command -v "$t" >/dev/null || fail "cannot run: $t is not installed"
-	done
-}
-
-need_root() {
-	[ "$(id -u)" = 0 ] || fail "cannot run: needs root ($1)"
 }
 
 # expect_refused PID DIR: the last crest run failed cleanly for PID.
@@ -1070,38 +1017,4 @@ CASES=(static threads8 python leave_running_regs leave_running_signals syscall_s
 	bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
 [ $# -gt 0 ] && CASES=("$@")
 
-passed=0
-failed=0
-for name in "${CASES[@]}"; do
-	CASE_DIR=$TMP/case.$name
-	mkdir -p "$CASE_DIR"
-	if ! declare -F "t_$name" >/dev/null; then
-		echo "FAIL $name: no such test case"
-		failed=$((failed + 1))
-		continue
-	fi
-	[ -x "$CREST" ] || {
-		echo "FAIL $name: cannot run: $CREST is not executable"
-		failed=$((failed + 1))
-		continue
-	}
-	(
-		trap 'cleanup_case_dir "$CASE_DIR"' EXIT
-		"t_$name"
-	) >"$CASE_DIR/log" 2>&1
-	status=$?
-	if [ "$status" -eq 0 ] && [ ! -e "$CASE_DIR/reason" ]; then
-		echo "PASS $name"
-		passed=$((passed + 1))
-	else
-		if [ -s "$CASE_DIR/reason" ]; then
-			echo "FAIL $name: $(cat "$CASE_DIR/reason")"
-		else
-			echo "FAIL $name: exited $status: $(excerpt "$CASE_DIR/log")"
-		fi
-		failed=$((failed + 1))
-	fi
-done
-
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+run_cases "$CREST" -- "${CASES[@]}"
