@@ -66,7 +66,7 @@ struct rst {
 	const char *exe, *cwd, *root;
 	struct rthread *th;
 	size_t nth;
-	struct crest_table_view vmas, fds, acts, shq;
+	struct crest_table_view vmas, fds, acts, shq, groups;
 	const uint8_t *auxv;
 	uint32_t auxv_len;
 	/* the region */
@@ -108,8 +108,15 @@ static int read_image(struct rst *r, crest_error **err)
 	if ((ret = need(r, CREST_NT_VMAS, sizeof(struct crest_vma_entry), &r->vmas, err)) < 0 ||
 	    (ret = need(r, CREST_NT_FDS, sizeof(struct crest_fd_entry), &r->fds, err)) < 0 ||
 	    (ret = need(r, CREST_NT_SIGACTIONS, sizeof(struct crest_sigaction), &r->acts, err)) < 0 ||
-	    (ret = need(r, CREST_NT_SHARED_SIGQUEUE, sizeof(struct crest_siginfo), &r->shq, err)) < 0)
+	    (ret = need(r, CREST_NT_SHARED_SIGQUEUE, sizeof(struct crest_siginfo), &r->shq, err)) < 0 ||
+	    (ret = need(r, CREST_NT_GROUPS, sizeof(uint32_t), &r->groups, err)) < 0)
 		return ret;
+	if (r->groups.entsize != sizeof(uint32_t))
+		return crest_err(err, EBADMSG, "image %s: unexpected group table layout", r->img->path);
+	if (geteuid() != 0 && (r->proc.uid[1] != geteuid() || r->proc.gid[1] != getegid()))
+		return crest_err(err, EPERM,
+				 "cannot restore %s: it ran as uid %u gid %u, and only root can restore another user's process",
+				 r->img->path, r->proc.uid[1], r->proc.gid[1]);
 	const struct crest_note_ref *ax = crest_image_find(r->img, "CORE", NT_AUXV);
 	if (!ax)
 		return crest_err(err, EBADMSG, "image %s has no NT_AUXV note", r->img->path);
@@ -472,7 +479,8 @@ static const char *phase_name(uint32_t p)
 	static const char *const n[] = {"?", "moving the vDSO", "unmapping crest", "creating a mapping",
 					"waiting for crest", "setting protections",
 					"installing sigactions", "setting the mm fields (PR_SET_MM_MAP)",
-					"setting up a thread", "queueing pending signals", "setting process attributes"};
+					"setting up a thread", "queueing pending signals", "setting process attributes",
+					"setting credentials"};
 	return p < ARRAY_SIZE(n) ? n[p] : "?";
 }
 
@@ -551,6 +559,21 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 	A.task_size = 0x7ffffffff000ull;
 	A.umask = r->proc.umask;
 	A.personality = r->proc.personality;
+	/* Credentials: as root, the process gets its own back; otherwise it
+	 * runs as crest, which must then be its user (checked in read_image). */
+	A.creds = geteuid() == 0;
+	memcpy(A.uid, r->proc.uid, sizeof(A.uid));
+	memcpy(A.gid, r->proc.gid, sizeof(A.gid));
+	A.cap_inh = r->proc.cap_inh;
+	A.cap_prm = r->proc.cap_prm;
+	A.cap_eff = r->proc.cap_eff;
+	A.cap_bnd = r->proc.cap_bnd;
+	A.cap_amb = r->proc.cap_amb;
+	A.no_new_privs = r->proc.no_new_privs;
+	for (int k = 0; k < CREST_RLIMIT_COUNT && k < 16; k++) {
+		A.rlim[k][0] = r->proc.rlimits[k].cur;
+		A.rlim[k][1] = r->proc.rlimits[k].max;
+	}
 	int next_fd = helper_base;
 	int ret;
 	A.status_fd = next_fd++;
@@ -670,6 +693,7 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 	free(vv);
 	uint64_t move_off = put(ab, mv, nmv * sizeof(mv[0]));
 
+	uint64_t groups_off = put(ab, r->groups.ents, (size_t)r->groups.count * 4);
 	uint64_t shq_off = put(ab, r->shq.ents, (size_t)r->shq.count * 128);
 	uint64_t auxv_off = put(ab, r->auxv, r->auxv_len);
 	uint64_t *sigq_offs = calloc(r->nth, sizeof(uint64_t));
@@ -709,6 +733,8 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 	ap->vma_off = vma_off;
 	ap->nmove = nmv;
 	ap->move_off = move_off;
+	ap->ngroups = r->groups.count;
+	ap->groups_off = groups_off;
 	ap->nshq = r->shq.count;
 	ap->shq_off = shq_off;
 	ap->auxv_off = auxv_off;
@@ -1001,20 +1027,10 @@ static int finish(struct rst *r, crest_error **err)
 	}
 	fz.inf.scratch_taken = false;
 	for (int k = 0; ret >= 0 && k < CREST_RLIMIT_COUNT; k++) {
-		struct rlimit want = {r->proc.rlimits[k].cur, r->proc.rlimits[k].max}, have;
-		if (prlimit(r->pid, (__rlimit_resource_t)k, &want, NULL) == 0 || errno == EINVAL)
-			continue;
-		/* Raising a hard limit needs CAP_SYS_RESOURCE: keep what we may. */
-		if (errno == EPERM && prlimit(r->pid, (__rlimit_resource_t)k, NULL, &have) == 0) {
-			want.rlim_max = have.rlim_max;
-			if (want.rlim_cur > want.rlim_max)
-				want.rlim_cur = want.rlim_max;
+		struct rlimit have; /* the restorer kept what it could not raise */
+		if (prlimit(r->pid, (__rlimit_resource_t)k, NULL, &have) == 0 && have.rlim_max < r->proc.rlimits[k].max)
 			log_warn(r->ctx, "pid %d: resource limit %d: hard limit %lu could not be raised (no CAP_SYS_RESOURCE); kept %lu",
 				 r->pid, k, (unsigned long)r->proc.rlimits[k].max, (unsigned long)have.rlim_max);
-			if (prlimit(r->pid, (__rlimit_resource_t)k, &want, NULL) == 0)
-				continue;
-		}
-		ret = crest_err_sys(err, errno, "restoring %s: setting resource limit %d of pid %d", r->img->path, k, r->pid);
 	}
 	if (ret < 0) {
 		crest_freeze_kill(r->ctx, &fz);

@@ -236,6 +236,33 @@ static char *read_link(pid_t pid, const char *name)
 	return strdup(buf);
 }
 
+/* /proc/PID/limits: a header, then one line per RLIMIT_* in order, the soft
+ * and hard values in fixed columns (26 and 47), "unlimited" or a number. */
+static int read_limits_file(pid_t pid, struct crest_process *p)
+{
+	char path[64];
+	cleanup_free char *s = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/limits", pid);
+	if (crest_read_file(path, &s) < 0)
+		return -1;
+	char *line = strchr(s, '\n');
+	for (int r = 0; line && r < CREST_RLIMIT_COUNT; r++) {
+		line++;
+		char *end = strchr(line, '\n');
+		if (!end || end - line < 68)
+			return -1;
+		uint64_t v[2];
+		for (int k = 0; k < 2; k++) {
+			const char *f = line + 26 + 21 * k;
+			v[k] = !strncmp(f, "unlimited", 9) ? (uint64_t)RLIM_INFINITY : strtoull(f, NULL, 10);
+		}
+		p->rlimits[r].cur = v[0];
+		p->rlimits[r].max = v[1];
+		line = end;
+	}
+	return 0;
+}
+
 int crest_collect_process(crest_ctx *ctx, pid_t pid, struct crest_proc_rec *pr, crest_error **err)
 {
 	int ret = crest_proc_read_stat(pid, 0, &pr->stat, err);
@@ -283,6 +310,11 @@ int crest_collect_process(crest_ctx *ctx, pid_t pid, struct crest_proc_rec *pr, 
 		if (prlimit(pid, (__rlimit_resource_t)r, NULL, &rl) < 0) {
 			if (errno == EINVAL)
 				continue;
+			/* prlimit() on another user's process needs
+			 * CAP_SYS_RESOURCE, which root may lack: /proc says the
+			 * same in text */
+			if (errno == EPERM && read_limits_file(pid, p) == 0)
+				break;
 			return crest_err_sys(err, errno, "pid %d: reading resource limit %d", pid, r);
 		}
 		p->rlimits[r].cur = rl.rlim_cur;

@@ -50,6 +50,13 @@ typedef unsigned long ul;
 #define NR_set_robust_list 273
 #define NR_rt_tgsigqueueinfo 297
 #define NR_rseq 334
+#define NR_setresuid 117
+#define NR_setgroups 116
+#define NR_setresgid 119
+#define NR_setfsuid 122
+#define NR_setfsgid 123
+#define NR_capset 126
+#define NR_prlimit64 302
 #define NR_clone3 435
 
 #define PROT_READ 1
@@ -151,6 +158,37 @@ static void sleep_forever(void)
 		sys3(NR_nanosleep, &ts, 0, 0);
 }
 
+/* The image's credentials, for the calling thread: groups and gids, the
+ * bounding set, then the uids (keeping capabilities across the switch),
+ * the three capability sets, ambient capabilities and no_new_privs. */
+static void set_creds(struct rst_args *a, uint32_t tid)
+{
+	check(a, sys3(NR_setgroups, a->ngroups, at(a, a->groups_off), 0), RST_PH_CREDS, tid);
+	check(a, sys3(NR_setresgid, a->gid[0], a->gid[1], a->gid[2]), RST_PH_CREDS, tid);
+	sys3(NR_setfsgid, a->gid[3], 0, 0);
+	for (int cap = 0; cap < 64; cap++)
+		if (!(a->cap_bnd & (1ull << cap)))
+			sys3(NR_prctl, 24 /* PR_CAPBSET_DROP */, cap, 0); /* EINVAL past the last cap */
+	sys3(NR_prctl, 8 /* PR_SET_KEEPCAPS */, 1, 0);
+	check(a, sys3(NR_setresuid, a->uid[0], a->uid[1], a->uid[2]), RST_PH_CREDS, tid);
+	sys3(NR_setfsuid, a->uid[3], 0, 0);
+	struct {
+		uint32_t version;
+		int32_t pid;
+	} hdr = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+	struct {
+		uint32_t eff, prm, inh;
+	} data[2] = {{(uint32_t)a->cap_eff, (uint32_t)a->cap_prm, (uint32_t)a->cap_inh},
+		     {(uint32_t)(a->cap_eff >> 32), (uint32_t)(a->cap_prm >> 32), (uint32_t)(a->cap_inh >> 32)}};
+	check(a, sys3(NR_capset, &hdr, data, 0), RST_PH_CREDS, tid);
+	sys3(NR_prctl, 8 /* PR_SET_KEEPCAPS */, 0, 0);
+	for (int cap = 0; cap < 64; cap++)
+		if (a->cap_amb & (1ull << cap))
+			check(a, sys5(NR_prctl, 47 /* PR_CAP_AMBIENT */, 2 /* RAISE */, cap, 0, 0), RST_PH_CREDS, tid);
+	if (a->no_new_privs)
+		check(a, sys5(NR_prctl, 38 /* PR_SET_NO_NEW_PRIVS */, 1, 0, 0, 0), RST_PH_CREDS, tid);
+}
+
 /* Per-thread kernel state only the thread can set for itself. */
 static void thread_setup(struct rst_args *a, struct rst_thread *t)
 {
@@ -178,6 +216,9 @@ static void thread_setup(struct rst_args *a, struct rst_thread *t)
 		int32_t signo = *(const int32_t *)(const void *)q;
 		check(a, sys4(NR_rt_tgsigqueueinfo, sys3(NR_getpid, 0, 0, 0), tid, signo, q), RST_PH_SIGQUEUE, t->tid);
 	}
+	/* last: nothing after this may need crest's privileges */
+	if (a->creds)
+		set_creds(a, t->tid);
 }
 
 void rst_thread_main(struct rst_args *a, struct rst_thread *t)
@@ -263,6 +304,20 @@ void rst_main(struct rst_args *a)
 	for (uint32_t i = 0; i < a->nshq; i++, q += 128) {
 		int32_t signo = *(const int32_t *)(const void *)q;
 		check(a, sys3(NR_rt_sigqueueinfo, pid, signo, q), RST_PH_SIGQUEUE, (uint64_t)signo);
+	}
+
+	/* Resource limits, while still privileged.  Raising a hard limit needs
+	 * CAP_SYS_RESOURCE: without it, keep the current hard limit. */
+	for (int k = 0; k < 16; k++) {
+		uint64_t want[2] = {a->rlim[k][0], a->rlim[k][1]}, have[2];
+		if (sys4(NR_prlimit64, 0, k, want, 0) == 0)
+			continue;
+		if (sys4(NR_prlimit64, 0, k, 0, have) < 0)
+			continue;
+		want[1] = have[1];
+		if (want[0] > want[1])
+			want[0] = want[1];
+		sys4(NR_prlimit64, 0, k, want, 0);
 	}
 
 	struct rst_thread *t = at(a, a->thread_off);

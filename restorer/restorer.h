@@ -25,7 +25,7 @@ enum rst_msg_kind {
 enum rst_phase {
 	RST_PH_VDSO = 1, RST_PH_UNMAP = 2, RST_PH_MAP = 3, RST_PH_WAIT = 4,
 	RST_PH_PROTECT = 5, RST_PH_SIGACTION = 6, RST_PH_MM = 7, RST_PH_THREAD = 8,
-	RST_PH_SIGQUEUE = 9, RST_PH_MISC = 10,
+	RST_PH_SIGQUEUE = 9, RST_PH_MISC = 10, RST_PH_CREDS = 11,
 };
 
 struct rst_msg {
@@ -107,6 +107,14 @@ struct rst_args {
 	struct rst_mm_map mm;
 	uint64_t auxv_off;        /* offset of the auxv words */
 	uint64_t thread_entry;    /* address of the blob's thread entry (set by crest) */
+	/* credentials, set by every thread for itself at the end of its setup
+	 * (the kernel keeps them per thread) when `creds` is non-zero */
+	uint32_t creds, no_new_privs;
+	uint32_t uid[4], gid[4];  /* real, effective, saved, fs */
+	uint32_t ngroups, pad2;
+	uint64_t groups_off;      /* ngroups uint32_t */
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint64_t rlim[16][2];     /* RLIMIT_* soft, hard: set by the leader */
 };
 
 #define RST_STACK_SIZE (32u << 10)

@@ -750,6 +750,26 @@ t_r_pidns() {
 	wait_crest
 }
 
+# Another user's process comes back as that user: uids, gids, no
+# capabilities, and its resource limits.
+t_r_creds() {
+	need setpriv
+	spawn "$CASE_DIR/t.out" setpriv --reuid=65534 --regid=65534 --clear-groups "$TARGETS/counter"
+	local pid=$TPID want
+	want=$(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapInh)' "/proc/$pid/status")
+	dump_ok "$pid" "$CASE_DIR/img"
+	wait_exit "$pid" || fail "dump did not kill the counter"
+	restore_bg "$CASE_DIR/img"
+	wait_restored "$pid"
+	local got
+	got=$(grep -E '^(Uid|Gid|Groups|CapEff|CapPrm|CapInh)' "/proc/$pid/status")
+	[ "$got" = "$want" ] || fail "credentials after restore: $(echo "$got" | tr '\n' ' ') want $(echo "$want" | tr '\n' ' ')"
+	sleep 0.3
+	check_counter_seq "$CASE_DIR/t.out"
+	kill -TERM "$pid"
+	wait_crest
+}
+
 # --shell-job: the restored process writes to crest restore's own stdout.
 t_r_shell_job() {
 	spawn "$CASE_DIR/t.out" "$TARGETS/counter"
@@ -1013,7 +1033,7 @@ EOF
 # ---- runner ----------------------------------------------------------------
 
 CASES=(static threads8 python leave_running_regs leave_running_signals syscall_state
-	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_pidns r_shell_job r_route_vdso r_bad_images
+	fds sparse check r_counter r_memcheck r_regs r_signals r_blocked r_python r_pid_taken r_pidns r_creds r_shell_job r_route_vdso r_bad_images
 	bad_nopid bad_kthread bad_self bad_zombie bad_perm bad_rodir bad_full corrupt)
 [ $# -gt 0 ] && CASES=("$@")
 
