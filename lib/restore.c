@@ -95,6 +95,27 @@ static int need(struct rst *r, uint32_t type, uint32_t min, struct crest_table_v
 	return crest_table_view(n, min, tv, err);
 }
 
+/* Mapping `i` of the image (table entries are only 4-byte aligned). */
+static struct crest_vma_entry vma_at(const struct rst *r, uint32_t i)
+{
+	struct crest_vma_entry e;
+	memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
+	return e;
+}
+
+/* Where the image had its [vdso]: [*start, *end), or 0/0. */
+static void image_vdso(const struct rst *r, uint64_t *start, uint64_t *end)
+{
+	*start = *end = 0;
+	for (uint32_t i = 0; i < r->vmas.count; i++) {
+		struct crest_vma_entry e = vma_at(r, i);
+		if (e.kind == CREST_VMA_VDSO) {
+			*start = e.start;
+			*end = e.end;
+		}
+	}
+}
+
 static int read_image(struct rst *r, crest_error **err)
 {
 	struct crest_table_view tv;
@@ -176,8 +197,7 @@ static int vdso_differs(struct rst *r, crest_error **err)
 	for (size_t i = 1; mine && i < r->img->phnum; i++) {
 		const Elf64_Phdr *p = &r->img->ph[i];
 		for (uint32_t k = 0; k < r->vmas.count; k++) {
-			struct crest_vma_entry e;
-			memcpy(&e, r->vmas.ents + (size_t)k * r->vmas.entsize, sizeof(e));
+			struct crest_vma_entry e = vma_at(r, k);
 			if (e.kind != CREST_VMA_VDSO || p->p_vaddr != e.start)
 				continue;
 			uint8_t buf[4096];
@@ -219,8 +239,7 @@ static int find_region(struct rst *r, uint64_t len, uint64_t avoid_s, uint64_t a
 		sp[n++] = (struct span){avoid_s, avoid_e};
 	}
 	for (uint32_t i = 0; i < r->vmas.count; i++) {
-		struct crest_vma_entry e;
-		memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
+		struct crest_vma_entry e = vma_at(r, i);
 		if (crest_grow(&sp, &cap, n + 1, sizeof(*sp)) < 0)
 			return crest_err(err, ENOMEM, "out of memory");
 		sp[n++] = (struct span){e.start, e.end};
@@ -512,8 +531,7 @@ static int expect_msg(struct rst *r, struct rst_msg *m, crest_error **err)
 static bool special_segment(struct rst *r, const Elf64_Phdr *p)
 {
 	for (uint32_t i = 0; i < r->vmas.count; i++) {
-		struct crest_vma_entry e;
-		memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
+		struct crest_vma_entry e = vma_at(r, i);
 		if (p->p_vaddr >= e.start && p->p_vaddr < e.end)
 			return e.kind == CREST_VMA_VDSO || e.kind == CREST_VMA_VVAR || e.kind == CREST_VMA_VVAR_VCLOCK;
 	}
@@ -620,8 +638,7 @@ static int build_args(struct rst *r, int helper_base, int status_w, int go_r, ui
 	uint32_t kinds[3], nmv = 0;
 	ret = own_specials(mv, kinds, &nmv, r->img->path, err);
 	for (uint32_t i = 0; !ret && i < r->vmas.count; i++) {
-		struct crest_vma_entry e;
-		memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
+		struct crest_vma_entry e = vma_at(r, i);
 		const char *path = crest_table_string(&r->vmas, e.path);
 		if (r->vdso_proxy && (e.kind == CREST_VMA_VVAR || e.kind == CREST_VMA_VVAR_VCLOCK))
 			continue; /* the old vDSO's data pages: nothing reads them any more */
@@ -870,15 +887,8 @@ static const Elf64_Sym *vdso_syms(const uint8_t *b, size_t len, const char **str
 static int write_vdso_proxy(struct rst *r, crest_error **err)
 {
 	const Elf64_Phdr *seg = NULL;
-	uint64_t start = 0, end = 0;
-	for (uint32_t k = 0; k < r->vmas.count; k++) {
-		struct crest_vma_entry e;
-		memcpy(&e, r->vmas.ents + (size_t)k * r->vmas.entsize, sizeof(e));
-		if (e.kind == CREST_VMA_VDSO) {
-			start = e.start;
-			end = e.end;
-		}
-	}
+	uint64_t start, end;
+	image_vdso(r, &start, &end);
 	for (size_t i = 1; i < r->img->phnum; i++)
 		if (r->img->ph[i].p_vaddr == start && r->img->ph[i].p_filesz == end - start)
 			seg = &r->img->ph[i];
@@ -970,15 +980,8 @@ static int finish(struct rst *r, crest_error **err)
 	}
 	/* The leader closes the pipes and unmaps the restorer region, using a
 	 * syscall instruction of the (now restored) vDSO. */
-	uint64_t vs = 0, ve = 0;
-	for (uint32_t i = 0; i < r->vmas.count; i++) {
-		struct crest_vma_entry e;
-		memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
-		if (e.kind == CREST_VMA_VDSO) {
-			vs = e.start;
-			ve = e.end;
-		}
-	}
+	uint64_t vs, ve;
+	image_vdso(r, &vs, &ve);
 	if (r->vdso_proxy) { /* the trampolines hold no syscall: use the moved real one */
 		vs = r->new_vdso;
 		ve = r->new_vdso + r->new_vdso_len;
@@ -1096,8 +1099,7 @@ int crest_restore(crest_ctx *ctx, const struct crest_restore_opts *o, struct cre
 	uint64_t blob_len = ALIGN_UP((uint64_t)crest_restorer_blob_len, 4096);
 	uint64_t spec = 0, spec_lo = ~0ull, spec_hi = 0;
 	for (uint32_t i = 0; i < r->vmas.count; i++) {
-		struct crest_vma_entry e;
-		memcpy(&e, r->vmas.ents + (size_t)i * r->vmas.entsize, sizeof(e));
+		struct crest_vma_entry e = vma_at(r, i);
 		if (e.kind == CREST_VMA_VVAR || e.kind == CREST_VMA_VVAR_VCLOCK || e.kind == CREST_VMA_VDSO) {
 			spec_lo = e.start < spec_lo ? e.start : spec_lo;
 			spec_hi = e.end > spec_hi ? e.end : spec_hi;
